@@ -1,0 +1,3 @@
+from tiplab.cli import main
+
+main()

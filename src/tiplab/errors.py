@@ -1,0 +1,54 @@
+"""The exception hierarchy: one base class, specific subclasses per package.
+
+Messages say what was wrong, where (file, row, column, line) and how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class TiplabError(Exception):
+    """Base class of every error tiplab raises on purpose."""
+
+
+class ConfigError(TiplabError):
+    """A setting or environment variable has a bad value."""
+
+
+class ProfileError(TiplabError):
+    """A mapping profile is malformed; the message names the file, line and field."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        where = []
+        if path:
+            where.append(str(path))
+        if line is not None:
+            where.append(f"line {line}")
+        if field:
+            where.append(f"field '{field}'")
+        prefix = ", ".join(where)
+        super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.path = path
+        self.line = line
+        self.field = field
+        self.detail = message
+
+
+class ReadError(TiplabError):
+    """An input file cannot be read (format, encoding, structure)."""
+
+
+class IngestError(TiplabError):
+    """An import cannot proceed (duplicate file, unknown batch, store failure)."""
+
+
+class DuplicateBatchError(IngestError):
+    """The same file (same sha256) was already imported."""
+
+    def __init__(self, message: str, *, batch_id: str) -> None:
+        super().__init__(message)
+        self.batch_id = batch_id
+
+
+class StoreNotConfigured(TiplabError):
+    """No system-of-record store plug-in is installed or configured."""

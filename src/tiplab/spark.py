@@ -1,0 +1,38 @@
+"""A local Spark session configured for this machine (2 cores, loopback only).
+
+pyspark is an optional extra (``pip install tiplab[spark]``); on a cluster, set
+``TIPLAB_SPARK_MASTER`` (e.g. ``spark://host:7077`` or ``yarn``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from typing import Any
+
+from tiplab.errors import ConfigError
+
+
+def spark_session(app_name: str = "tiplab", extra_jars: list[str] | None = None) -> Any:
+    """Return (creating once) a SparkSession; local[2] unless TIPLAB_SPARK_MASTER is set."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ConfigError("Spark is an optional extra: pip install 'tiplab[spark]' (needs "
+                          "Java 17+)") from exc
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    builder = (SparkSession.builder.appName(app_name)
+               .master(os.environ.get("TIPLAB_SPARK_MASTER", "local[2]"))
+               .config("spark.sql.shuffle.partitions", "8")
+               .config("spark.ui.enabled", "false")
+               .config("spark.driver.host", "127.0.0.1")
+               .config("spark.sql.session.timeZone", "UTC"))
+    if extra_jars:
+        builder = builder.config("spark.jars", ",".join(extra_jars))
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="tiplab-spark-"))
+    return spark

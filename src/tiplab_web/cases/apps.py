@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CasesConfig(AppConfig):
+    name = "tiplab_web.cases"
+    label = "cases"
+    verbose_name = "Case data"
+    default_auto_field = "django.db.models.BigAutoField"

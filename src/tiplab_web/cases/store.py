@@ -1,0 +1,297 @@
+"""The Django implementation of ``tiplab.store.CaseStore`` (entry point ``tiplab.stores:django``).
+
+Records are written in bulk with the database driver (``executemany`` on SQLite, ``COPY`` on
+PostgreSQL) inside one ``transaction.atomic`` block per batch: a batch, its records, its
+rejects and its issues land together or not at all. The rows are prepared by DuckDB from the
+Arrow tables the core produced (JSON for lists, ISO text for dates), so Python touches each row
+once, in the driver.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from django.db import connections, transaction
+from django.utils import timezone
+
+from tiplab.config import key_dir
+from tiplab.errors import IngestError
+from tiplab.ingest.pipeline import PreparedImport
+from tiplab.keys import load_keyring
+from tiplab.records.protect import seal_raw_rows
+from tiplab.records.schema import CASE_SCHEMA
+from tiplab.snapshot import SnapshotBatch
+from tiplab.store import BatchInfo
+
+from .models import AggregateRecord, CaseRecord, ImportBatch, RejectedRow, RowIssue
+
+LIST_FIELDS = {"transit_countries", "exploitation_forms", "labour_sectors",
+               "sexual_exploitation_types", "means_of_control"}
+
+
+def new_batch_id() -> str:
+    return f"B{timezone.now():%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def _info(b: ImportBatch) -> BatchInfo:
+    superseded_by = None
+    try:
+        superseded_by = b.superseded_by.batch_id  # type: ignore[attr-defined]
+    except ImportBatch.DoesNotExist:
+        superseded_by = None
+    return BatchInfo(
+        batch_id=b.batch_id, kind=b.kind, source_agency=b.source_agency, file_name=b.file_name,
+        sha256=b.sha256, profile=b.profile_name, schema_version=b.schema_version,
+        imported_by=b.imported_by, imported_at=b.imported_at, rows=b.rows, accepted=b.accepted,
+        rejected=b.rejected, warnings=b.warnings, reasons=dict(b.reasons), status=b.status,
+        supersedes=b.supersedes.batch_id if b.supersedes_id else None,
+        superseded_by=superseded_by, data_version=b.data_version or None)
+
+
+class DjangoCaseStore:
+    """The case store on one Django database alias (``default`` unless told otherwise)."""
+
+    def __init__(self, data_dir: Path, using: str = "default") -> None:
+        self.data_dir = data_dir
+        self.using = using
+
+    def _q(self, model: Any) -> Any:
+        return model.objects.using(self.using)
+
+    # -- reads ----------------------------------------------------------------------------
+    def find_batch_by_sha256(self, sha256: str) -> BatchInfo | None:
+        b = self._q(ImportBatch).filter(sha256=sha256).order_by("imported_at").first()
+        return _info(b) if b else None
+
+    def get_batch(self, batch_id: str) -> BatchInfo:
+        try:
+            return _info(self._q(ImportBatch).select_related("supersedes").get(batch_id=batch_id))
+        except ImportBatch.DoesNotExist:
+            raise IngestError(f"no import batch {batch_id!r}; 'tiplab batches' lists them") \
+                from None
+
+    def list_batches(self) -> list[BatchInfo]:
+        return [_info(b) for b in self._q(ImportBatch).select_related("supersedes")]
+
+    def existing_record_ids(self, source_agency: str, exclude_batch: str | None) -> pa.Table:
+        qs = self._q(CaseRecord).filter(source_agency=source_agency,
+                                       batch__status=ImportBatch.ACTIVE)
+        if exclude_batch:
+            qs = qs.exclude(batch__batch_id=exclude_batch)
+        ids = list(qs.values_list("record_id", flat=True))
+        return pa.table({"record_id": pa.array(ids, pa.string())})
+
+    def rejects(self, batch_id: str) -> pa.Table:
+        import json
+
+        rows = list(self._q(RejectedRow).filter(batch__batch_id=batch_id)
+                    .values_list("source_row", "raw", "reasons"))
+        return pa.table({
+            "row": pa.array([r[0] for r in rows], pa.int64()),
+            "raw": pa.array([json.dumps(r[1], ensure_ascii=False) for r in rows], pa.string()),
+            "reasons": pa.array([json.dumps(r[2], ensure_ascii=False) for r in rows],
+                                pa.string()),
+        })
+
+    def sealed_rejects(self, batch_id: str) -> list[tuple[int, bytes | None]]:
+        return [(r, bytes(s) if s is not None else None) for r, s in
+                self._q(RejectedRow).filter(batch__batch_id=batch_id)
+                .values_list("source_row", "raw_sealed")]
+
+    def active_snapshot_batches(self) -> list[SnapshotBatch]:
+        return [SnapshotBatch(batch_id=b.batch_id, kind=b.kind, source_agency=b.source_agency,
+                              sha256=b.sha256, rows=b.accepted,
+                              file=f"{b.kind}-{b.batch_id}.parquet")
+                for b in self._q(ImportBatch).filter(status=ImportBatch.ACTIVE)
+                .order_by("imported_at")]
+
+    def batch_records(self, batch_id: str) -> pa.Table:
+        b = self._q(ImportBatch).get(batch_id=batch_id)
+        model = CaseRecord if b.kind == "case" else AggregateRecord
+        fields = [f.name for f in model._meta.concrete_fields
+                  if f.name not in ("id", "batch", "identity_sealed", "warnings")
+                  and not f.name.endswith("_pseudonym")]
+        rows = list(self._q(model).filter(batch=b).order_by("source_row").values_list(*fields))
+        cols = {name: [r[i] for r in rows] for i, name in enumerate(fields)}
+        cols["_row"] = cols.pop("source_row")
+        table = pa.table(cols)
+        from tiplab.records.schema import get_schema
+
+        target = get_schema(b.kind).arrow_schema(include_protected=False)
+        out = {"_row": table.column("_row").cast(pa.int64())}
+        for fld in target:
+            out[fld.name] = (table.column(fld.name).cast(fld.type)
+                             if fld.name in table.column_names
+                             else pa.nulls(table.num_rows, fld.type))
+        return pa.table(out)
+
+    def set_data_version(self, batch_ids: list[str], data_version: str) -> None:
+        self._q(ImportBatch).filter(batch_id__in=batch_ids, data_version="").update(
+            data_version=data_version)
+
+    # -- the import transaction -------------------------------------------------------------
+    def save_import(self, prepared: PreparedImport, protected: pa.Table, *, user: str,
+                    supersede: str | None, snapshot_file: str | None) -> BatchInfo:
+        s = prepared.summary()
+        r = prepared.result
+        keyring = load_keyring(key_dir(self.data_dir))
+        protected_cols = {c for f in CASE_SCHEMA.protected
+                          for c in r.columns_used.get(f, ())} if prepared.kind == "case" else set()
+        rej = r.rejected
+        redacted, sealed = seal_raw_rows(
+            rej.column("raw").to_pylist(), rej.column("row").to_pylist(), protected_cols,
+            keyring, s["sha256"]) if rej.num_rows else ([], [])
+        connection = connections[self.using]
+        with transaction.atomic(using=self.using):
+            old = None
+            if supersede:
+                old = self._q(ImportBatch).select_for_update().get(batch_id=supersede)
+                if old.status != ImportBatch.ACTIVE:
+                    raise IngestError(f"batch {supersede} was superseded meanwhile")
+            batch = self._q(ImportBatch).create(
+                batch_id=new_batch_id(), kind=prepared.kind, source_agency=s["source"],
+                file_name=s["file"], file_size=s["bytes"], file_format=s["format"],
+                encoding=s["encoding"] or "", delimiter=s["delimiter"] or "",
+                sha256=s["sha256"], profile_name=s["profile"],
+                profile_sha256=prepared.profile.sha256,
+                profile_text=prepared.profile.source_text, schema_version=s["schema_version"],
+                tiplab_version=s["tiplab_version"], key_id=keyring.key_id, imported_by=user,
+                imported_at=timezone.now(), rows=s["rows"], accepted=s["accepted"],
+                rejected=s["rejected"], warnings=s["warnings"], censored=s["censored"],
+                reasons=s["reasons"], supersedes=old)
+            if old is not None:
+                old.status = ImportBatch.SUPERSEDED
+                old.superseded_at = timezone.now()
+                old.save(update_fields=["status", "superseded_at"], using=self.using)
+            model = CaseRecord if prepared.kind == "case" else AggregateRecord
+            self._bulk_insert(connection, model, self._record_rows(protected, batch.pk, prepared.kind,
+                                                       connection.vendor))
+            self._save_rejects(rej, redacted, sealed, batch)
+            _fault_point()
+            self._bulk_insert(connection, RowIssue, self._issue_rows(r.issues, batch.pk))
+        return _info(batch)
+
+    @staticmethod
+    def _record_rows(table: pa.Table, batch_pk: int, kind: str,
+                     vendor: str) -> tuple[list[str], Any]:
+        model = CaseRecord if kind == "case" else AggregateRecord
+        names = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "batch")]
+        con = duckdb.connect()
+        con.register("t", table)
+        present = set(table.column_names)
+        exprs = []
+        for n in names:
+            if n == "source_row":
+                exprs.append('"_row"')
+            elif n == "warnings":
+                exprs.append('to_json("_warnings")::VARCHAR')
+            elif n not in present:
+                exprs.append("NULL")
+            elif n in LIST_FIELDS:
+                exprs.append(f'CASE WHEN "{n}" IS NULL OR len("{n}") = 0 THEN NULL '
+                             f'ELSE to_json("{n}")::VARCHAR END')
+            elif n == "identity_sealed" and vendor == "postgresql":
+                exprs.append(f"'\\x' || hex(\"{n}\")")
+            elif n == "registration_date":
+                exprs.append(f'strftime("{n}", \'%Y-%m-%d\')')
+            else:
+                exprs.append(f'"{n}"')
+        exprs.append(str(batch_pk))
+        rel = con.sql(f"SELECT {', '.join(exprs)} FROM t ORDER BY \"_row\"")
+        return [*names, "batch"], (con, rel)
+
+    def _save_rejects(self, rej: pa.Table, redacted: list[str], sealed: list[bytes | None],
+                      batch: ImportBatch) -> None:
+        import json
+
+        objs = [RejectedRow(batch=batch, source_row=row, raw=json.loads(raw), raw_sealed=blob,
+                            reasons=reasons)
+                for row, raw, blob, reasons in zip(rej.column("row").to_pylist(), redacted,
+                                                   sealed, rej.column("reasons").to_pylist(),
+                                                   strict=True)]
+        self._q(RejectedRow).bulk_create(objs, batch_size=2000)
+
+    @staticmethod
+    def _issue_rows(issues: pa.Table, batch_pk: int) -> tuple[list[str], Any]:
+        con = duckdb.connect()
+        con.register("i", issues)
+        rel = con.sql(f'SELECT row, "column", field, value, code, severity, message, {batch_pk} '
+                      "FROM i")
+        return ["source_row", "column", "field", "value", "code", "severity", "message",
+                "batch"], (con, rel)
+
+    @staticmethod
+    def _bulk_insert(connection: Any, model: Any, spec: tuple[list[str], Any]) -> None:
+        names, rows = spec
+        cols = [model._meta.get_field(n).column for n in names]
+        table = model._meta.db_table
+        qn = connection.ops.quote_name
+        if connection.vendor == "postgresql" and isinstance(rows, tuple):
+            con, rel = rows
+            buf = io.BytesIO()
+            tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"tiplab-copy-{secrets.token_hex(6)}.csv"
+            try:
+                con.execute(f"COPY ({rel.sql_query()}) TO '{tmp}' (FORMAT csv, HEADER false)")
+                buf.write(tmp.read_bytes())
+            finally:
+                tmp.unlink(missing_ok=True)
+                con.close()
+            with connection.cursor() as cur:
+                raw = cur.cursor
+                sql = (f"COPY {qn(table)} ({', '.join(qn(c) for c in cols)}) FROM STDIN "
+                       "(FORMAT csv)")
+                with raw.copy(sql) as copy:
+                    copy.write(buf.getvalue())
+            return
+        if isinstance(rows, tuple):
+            con, rel = rows
+            try:
+                data = rel.fetchall()
+            finally:
+                con.close()
+        else:
+            data = rows
+        if not data:
+            return
+        placeholders = ", ".join(["%s"] * len(cols))
+        sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) "
+               f"VALUES ({placeholders})")
+        with connection.cursor() as cur:
+            cur.executemany(sql, data)
+
+
+def _fault_point() -> None:
+    """Fault injection for the atomicity test: pause inside the open transaction.
+
+    When ``TIPLAB_FAULT_PAUSE_IN_TRANSACTION`` names a file, write it and sleep, so the test
+    can ``kill -9`` the process with records written but not committed. Unset in normal use.
+    """
+    marker = os.environ.get("TIPLAB_FAULT_PAUSE_IN_TRANSACTION")
+    if marker:
+        import time
+
+        Path(marker).write_text("in transaction", encoding="utf-8")
+        time.sleep(600)
+
+
+def record_count_by_source_year() -> list[tuple[str, int, int]]:
+    """(source agency, registration year, records) over active batches — for the dashboard."""
+    from django.db.models import Count
+    from django.db.models.functions import ExtractYear
+
+    rows = (CaseRecord.objects.filter(batch__status=ImportBatch.ACTIVE)
+            .annotate(year=ExtractYear("registration_date"))
+            .values_list("source_agency", "year").annotate(n=Count("id"))
+            .order_by("source_agency", "year"))
+    return [(a, int(y) if y is not None else 0, int(n)) for a, y, n in rows]
+
+
+def today() -> dt.date:
+    return timezone.localdate()

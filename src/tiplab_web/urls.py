@@ -1,0 +1,20 @@
+"""Root URLconf. Every URL pattern here must have a row in the permission ladder table
+(``tests/web/ladder.py``); ``tests/web/test_ladder.py`` fails otherwise."""
+
+import importlib.util
+
+from django.urls import include, path
+
+from tiplab_web.api import api
+
+urlpatterns = [
+    path("", include("tiplab_web.core.urls")),
+    path("accounts/", include("tiplab_web.accounts.urls")),
+    path("audit/", include("tiplab_web.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+]
+
+# The cases app's pages, once it has them (namespace "cases").
+if importlib.util.find_spec("tiplab_web.cases.urls") is not None:
+    urlpatterns.append(path("cases/", include("tiplab_web.cases.urls")))

@@ -1,0 +1,208 @@
+"""The import transaction on the Django store: idempotent, supersedable, atomic, protected."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tiplab.errors import DuplicateBatchError, IngestError
+from tiplab.snapshot import open_snapshot
+from tiplab.store import run_import
+
+from .factories import GOOD, POLICE_PROFILE, police_profile, row, write_csv
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from tiplab_web.cases.store import DjangoCaseStore
+
+    return DjangoCaseStore(tmp_path / "data")
+
+
+def _file(tmp_path: Path, name: str, rows: list[list[str]]) -> Path:
+    return write_csv(tmp_path / name, rows)
+
+
+def test_import_stores_batch_records_rejects_and_snapshot(store, tmp_path: Path) -> None:
+    from tiplab_web.cases.models import CaseRecord, RejectedRow, RowIssue
+
+    path = _file(tmp_path, "p.csv", [GOOD, row(Case_No="P-2", Sex="Q"),
+                                     row(Case_No="P-3", Age="40")])
+    batch, prepared = run_import(store, path, police_profile(), "Police", user="tester")
+    assert batch is not None
+    assert (batch.rows, batch.accepted, batch.rejected, batch.warnings) == (3, 2, 1, 1)
+    assert batch.reasons == {"E_CODE_UNKNOWN": 1, "W_AGE_BIRTHDATE_MISMATCH": 1}
+    assert batch.imported_by == "tester"
+    assert batch.data_version and batch.data_version.startswith("dv-")
+    recs = CaseRecord.objects.filter(batch__batch_id=batch.batch_id).order_by("source_row")
+    assert [r.record_id for r in recs] == ["P-1", "P-3"]
+    assert recs[1].warnings == ["W_AGE_BIRTHDATE_MISMATCH"]
+    assert recs[0].exploitation_forms == ["SexualExploitation"]
+    assert RejectedRow.objects.get().source_row == 3
+    assert RowIssue.objects.count() == 2
+    snap = open_snapshot(store.data_dir)
+    assert snap.data_version == batch.data_version
+    table = pq.read_table(snap.files("case")[0])
+    assert table.column("record_id").to_pylist() == ["P-1", "P-3"]
+    assert table.column("source_row").to_pylist() == [2, 4]
+    for identifier in ("given_name", "family_name", "birth_date", "document_number", "phone"):
+        assert identifier not in table.column_names
+
+
+def test_identifiers_are_never_stored_in_clear(store, tmp_path: Path) -> None:
+    from tiplab_web.cases.models import CaseRecord
+
+    path = _file(tmp_path, "p.csv", [GOOD, row(Case_No="P-2", Surname="Ionescu", Sex="Q")])
+    batch, _ = run_import(store, path, police_profile(), "Police")
+    assert batch is not None
+    from tiplab_web.cases.models import RejectedRow, RowIssue
+
+    dump = repr([list(CaseRecord.objects.values_list()),
+                 list(RejectedRow.objects.values_list("raw", "reasons")),
+                 list(RowIssue.objects.values_list())])
+    assert "Ionescu" not in dump and "Popescu" not in dump
+    for clear in ("Ana", "1990-03-02", "02.03.1990"):
+        assert clear not in dump
+    # A data steward with the key can unseal one record.
+    from tiplab.config import key_dir
+    from tiplab.keys import load_keyring
+    from tiplab.records.protect import unseal
+
+    rec = CaseRecord.objects.get(record_id="P-1")
+    ident = unseal(bytes(rec.identity_sealed), load_keyring(key_dir(store.data_dir)), "Police",
+                   "P-1")
+    assert ident == {"given_name": "Ana", "family_name": "Popescu", "birth_date": "1990-03-02"}
+    # The sealed blob is bound to its record: moved to another record it does not open.
+    from cryptography.exceptions import InvalidTag
+
+    with pytest.raises(InvalidTag):
+        unseal(bytes(rec.identity_sealed), load_keyring(key_dir(store.data_dir)), "Police",
+               "P-2")
+
+
+def test_same_file_twice_is_refused_naming_the_batch(store, tmp_path: Path) -> None:
+    path = _file(tmp_path, "p.csv", [GOOD])
+    first, _ = run_import(store, path, police_profile(), "Police")
+    assert first is not None
+    with pytest.raises(DuplicateBatchError) as err:
+        run_import(store, path, police_profile(), "Police")
+    assert first.batch_id in str(err.value)
+    assert err.value.batch_id == first.batch_id
+    assert len(store.list_batches()) == 1
+
+
+def test_supersede_replaces_a_batch_and_keeps_history(store, tmp_path: Path) -> None:
+    from tiplab_web.cases.models import CaseRecord
+
+    old_file = _file(tmp_path, "v1.csv", [GOOD, row(Case_No="P-2", Sex="Q")])
+    old, _ = run_import(store, old_file, police_profile(), "Police")
+    assert old is not None
+    # Without superseding, the same record ids are refused.
+    fixed = _file(tmp_path, "v2.csv", [GOOD, row(Case_No="P-2", Sex="M")])
+    _, dry = run_import(store, fixed, police_profile(), "Police", dry_run=True)
+    # P-1 is stored; P-2 was rejected in v1, so it is not "already stored".
+    assert dry.summary()["reasons"] == {"E_RECORD_ID_EXISTS": 1}
+    new, _ = run_import(store, fixed, police_profile(), "Police", supersede=old.batch_id)
+    assert new is not None and new.rejected == 0 and new.supersedes == old.batch_id
+    assert store.get_batch(old.batch_id).status == "superseded"
+    assert store.get_batch(old.batch_id).superseded_by == new.batch_id
+    assert CaseRecord.objects.count() == 3  # history kept
+    snap = open_snapshot(store.data_dir)
+    assert [b.batch_id for b in snap.batches] == [new.batch_id]
+    assert snap.data_version == new.data_version != old.data_version
+    with pytest.raises(IngestError, match="superseded"):
+        run_import(store, _file(tmp_path, "v3.csv", [GOOD]), police_profile(), "Police",
+                   supersede=old.batch_id)
+
+
+def test_supersede_across_sources_is_refused(store, tmp_path: Path) -> None:
+    old, _ = run_import(store, _file(tmp_path, "a.csv", [GOOD]), police_profile(), "Police")
+    assert old is not None
+    with pytest.raises(IngestError, match="same source"):
+        run_import(store, _file(tmp_path, "b.csv", [row(Case_No="Z")]), police_profile(),
+                   "NGO", supersede=old.batch_id)
+
+
+def test_rejects_export_redacts_identifiers_unless_asked(store, tmp_path: Path) -> None:
+    path = _file(tmp_path, "p.csv", [row(Case_No="P-2", Sex="Q")])
+    batch, _ = run_import(store, path, police_profile(), "Police")
+    assert batch is not None
+    from typer.testing import CliRunner
+
+    from tiplab.cli import app
+
+    out = tmp_path / "rejects.csv"
+    env = {"TIPLAB_DATA_DIR": str(store.data_dir)}
+    res = CliRunner().invoke(app, ["rejects", batch.batch_id, "--out", str(out)], env=env)
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    assert rows[0]["Sex"] == "Q"
+    assert rows[0]["Surname"] == "\u2022\u2022\u2022"
+    assert rows[0]["reason_codes"] == "E_CODE_UNKNOWN"
+    res = CliRunner().invoke(app, ["rejects", batch.batch_id, "--out", str(out),
+                                   "--with-identifiers"], env=env)
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    assert rows[0]["Surname"] == "Popescu"
+
+
+def test_snapshot_is_rebuilt_when_lost(store, tmp_path: Path) -> None:
+    from tiplab.store import refresh_snapshot
+
+    batch, _ = run_import(store, _file(tmp_path, "p.csv", [GOOD]), police_profile(), "Police")
+    assert batch is not None
+    for f in (store.data_dir / "snapshot" / "batches").glob("*.parquet"):
+        f.unlink()
+    version = refresh_snapshot(store)
+    assert version == batch.data_version
+    table = pq.read_table(open_snapshot(store.data_dir).files("case")[0])
+    assert table.column("record_id").to_pylist() == ["P-1"]
+    assert table.column("exploitation_forms").to_pylist() == [["SexualExploitation"]]
+
+
+@pytest.mark.slow
+def test_kill_9_inside_the_transaction_leaves_no_partial_batch(tmp_path: Path) -> None:
+    """A real process, killed with SIGKILL after writing records inside the transaction."""
+    data = tmp_path / "data"
+    profile = tmp_path / "police.yaml"
+    profile.write_text(POLICE_PROFILE, encoding="utf-8")
+    rows = [row(Case_No=f"P-{i}") for i in range(5000)]
+    path = _file(tmp_path, "big.csv", rows)
+    marker = tmp_path / "in-transaction"
+    env = {**os.environ, "TIPLAB_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE":
+           "tiplab_web.settings.dev", "TIPLAB_FAULT_PAUSE_IN_TRANSACTION": str(marker)}
+    cmd = [sys.executable, "-m", "tiplab", "import", str(path), "--profile", str(profile),
+           "--json"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not marker.exists():
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, "import never reached the transaction"
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    db = sqlite3.connect(data / "tiplab.sqlite3")
+    counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("cases_importbatch", "cases_caserecord", "cases_rejectedrow",
+                        "cases_rowissue")]
+    db.close()
+    assert counts == [0, 0, 0, 0]
+    # And the same file imports cleanly afterwards.
+    env.pop("TIPLAB_FAULT_PAUSE_IN_TRANSACTION")
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["rows"], out["accepted"]) == (5000, 5000)
