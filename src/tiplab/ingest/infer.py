@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from tiplab import duck
 from tiplab.ingest.profiles import ReadOptions
 from tiplab.ingest.readers import ROW, read_file
 from tiplab.ingest.sqlbits import ident
@@ -127,8 +128,9 @@ def _code_guess(f: Field, values: Iterable[str]) -> tuple[dict[str, str], tuple[
     unmapped = []
     for v in values:
         key = normalise(v)
-        code = extra.get(key) or lookup.get(key)
-        if code:
+        found = extra.get(key) or lookup.get(key)
+        if found:
+            code = found
             mapped[v] = code
         else:
             unmapped.append(v)
@@ -140,7 +142,7 @@ def infer_profile(path: str | os.PathLike[str], name: str | None = None,
     """Return a draft profile (YAML text with comments) for ``path``."""
     p = Path(path)
     raw = read_file(p, options)
-    con = duckdb.connect()
+    con = duck.cursor()
     con.register("raw_in", raw.table)
     con.execute("CREATE TEMP TABLE raw AS SELECT * FROM raw_in")
     columns = [c for c in raw.table.column_names if c != ROW]

@@ -28,8 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, \
-    model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tiplab.errors import ProfileError
 from tiplab.ingest.yamlpos import line_for, load_with_lines
@@ -205,7 +204,7 @@ class Profile(_Strict):
                                                 f"{', '.join(allowed)}")
         missing = [f.name for f in schema.fields
                    if f.required and not f.derived and f.name not in self.fields
-                   and not (f.name == "source_agency")]
+                   and f.name != "source_agency"]
         if missing:
             raise ValueError(f"required fields not mapped: {', '.join(missing)}")
         for check in self.checks:

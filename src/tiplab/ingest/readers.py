@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from tiplab import duck
 from tiplab.errors import ReadError
 from tiplab.ingest.profiles import ReadOptions
 
@@ -49,7 +50,7 @@ class RawTable:
 
     @property
     def rows_read(self) -> int:
-        return self.table.num_rows + len(self.malformed)
+        return int(self.table.num_rows) + len(self.malformed)
 
 
 def file_sha256(path: Path) -> str:
@@ -165,7 +166,7 @@ def _read_csv(path: Path, opts: ReadOptions, sha: str, size: int) -> RawTable:
     tmp: Path | None = None
     if encoding not in ("utf-8", "utf-8-sig"):
         tmp = source = _to_utf8(path, encoding)
-    con = duckdb.connect()
+    con = duck.cursor()
     try:
         args = ["all_varchar=true", "header=true", "null_padding=false",
                 "store_rejects=true", "rejects_table='rejects'", "rejects_scan='scans'",
@@ -182,8 +183,8 @@ def _read_csv(path: Path, opts: ReadOptions, sha: str, size: int) -> RawTable:
                             f"{str(exc).splitlines()[0]}") from exc
         if delimiter == "auto":
             sniff = con.execute(f"SELECT Delimiter FROM sniff_csv({_sql_str(str(source))}, "
-                                f"skip={opts.header_row - 1})").fetchone()
-            delimiter = sniff[0] if sniff else ","
+                                f"skip={opts.header_row - 1})").fetchall()
+            delimiter = sniff[0][0] if sniff else ","
         columns = [r[0] for r in con.execute("DESCRIBE raw").fetchall()]
         malformed = [
             (int(line), str(msg), str(text))
@@ -264,14 +265,12 @@ def _read_xlsx(path: Path, opts: ReadOptions, sha: str, size: int) -> RawTable:
     for c in range(1, width + 1):
         parts = []
         # A merged group label on the row above the header is joined to the column's name.
-        if hr > 1:
-            above = cell(hr - 1, c)
-            if above is not None and (hr - 1, c) in merged_value:
-                parts.append(str(above).strip())
-        here = cell(hr, c)
-        if here is not None and str(here).strip():
-            if not parts or str(here).strip() != parts[-1]:
-                parts.append(str(here).strip())
+        above = cell(hr - 1, c) if hr > 1 else None
+        if above is not None and (hr - 1, c) in merged_value:
+            parts.append(str(above).strip())
+        here = str(cell(hr, c) or "").strip()
+        if here and (not parts or here != parts[-1]):
+            parts.append(here)
         header.append(" ".join(parts))
     # Trailing columns with neither a header nor any value are formatting, not data.
     while header and not header[-1] and all(
@@ -301,7 +300,7 @@ def _cell_text(v: object) -> str | None:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if hasattr(v, "isoformat"):
-        text = v.isoformat()
+        text = str(v.isoformat())
         return text[:10] if text.endswith("T00:00:00") else text
     text = str(v).strip()
     return text or None
@@ -339,7 +338,7 @@ def _as_text_table(con: duckdb.DuckDBPyConnection, source_sql: str) -> pa.Table:
 
 
 def _read_json(path: Path, fmt: str, sha: str, size: int) -> RawTable:
-    con = duckdb.connect()
+    con = duck.cursor()
     try:
         layout = "newline_delimited" if fmt == "ndjson" else "auto"
         try:
@@ -357,7 +356,7 @@ def _read_json(path: Path, fmt: str, sha: str, size: int) -> RawTable:
 
 
 def _read_parquet(path: Path, sha: str, size: int) -> RawTable:
-    con = duckdb.connect()
+    con = duck.cursor()
     try:
         try:
             table = _as_text_table(con, f"read_parquet({_sql_str(str(path))})")

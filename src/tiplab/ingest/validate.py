@@ -22,13 +22,18 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tiplab import duck
 from tiplab.errors import ProfileError
 from tiplab.ingest.profiles import FieldMap, Profile
 from tiplab.ingest.readers import ROW, RawTable
 from tiplab.ingest.sqlbits import ident, lit, lit_list
 from tiplab.records.codes import AGE_BANDS, CODE_LISTS
-from tiplab.records.countries import UNKNOWN_COUNTRY_VALUES, normalise, resolve_country, \
-    subdivision_codes
+from tiplab.records.countries import (
+    UNKNOWN_COUNTRY_VALUES,
+    normalise,
+    resolve_country,
+    subdivision_codes,
+)
 from tiplab.records.schema import Field, Schema, get_schema
 
 #: Reason codes and what they mean (``docs/validation.md`` is generated from this table).
@@ -77,7 +82,7 @@ class Validated:
         """Number of rows per reason code (a row with two reasons counts under both)."""
         if self.issues.num_rows == 0:
             return {}
-        con = duckdb.connect()
+        con = duck.cursor()
         con.register("issues", self.issues)
         rows = con.execute("SELECT code, count(DISTINCT row) FROM issues GROUP BY code "
                            "ORDER BY code").fetchall()
@@ -115,7 +120,8 @@ def _resolve_columns(raw: RawTable, profile: Profile) -> dict[str, str]:
 
 def _null_expr(expr: str, nulls: tuple[str, ...]) -> str:
     folded = sorted({n.strip().casefold() for n in nulls})
-    return (f"CASE WHEN trim({expr}) = '' OR lower(trim({expr})) IN ({', '.join(lit(n) for n in folded) or lit('')}) "
+    listed = ", ".join(lit(n) for n in folded) or lit("")
+    return (f"CASE WHEN trim({expr}) = '' OR lower(trim({expr})) IN ({listed}) "
             f"THEN NULL ELSE trim({expr}) END")
 
 
@@ -134,7 +140,8 @@ def _raw_expr(fmap: FieldMap, colmap: dict[str, str], nulls: tuple[str, ...]) ->
         items = ", ".join(
             f"CASE WHEN lower(trim({ident(colmap[c])})) IN ({trues}) THEN {lit(code)} END"
             for c, code in (fmap.flags or {}).items())
-        expr = f"NULLIF(array_to_string(list_filter([{items}], lambda x: x IS NOT NULL), '\x1f'), '')"
+        kept = f"list_filter([{items}], lambda x: x IS NOT NULL)"
+        expr = f"NULLIF(array_to_string({kept}, '\x1f'), '')"
     if fmap.default is not None:
         expr = f"coalesce({expr}, {lit(fmap.default)})"
     return expr
@@ -240,7 +247,7 @@ def validate(raw: RawTable, profile: Profile, source_agency: str, *,
     """
     schema = get_schema(profile.kind)
     colmap = _resolve_columns(raw, profile)
-    con = duckdb.connect()
+    con = duck.cursor()
     try:
         con.register("raw_in", raw.table)
         con.execute("CREATE TEMP TABLE raw AS SELECT * FROM raw_in")
@@ -269,13 +276,14 @@ def _build_typed(ctx: _Ctx, source_agency: str) -> None:
     selects = [f"pre.{ident(ROW)}"]
     joins = []
     for f in ctx.schema.fields:
-        fmap = profile.fields.get(f.name)
-        if fmap is None:
+        maybe = profile.fields.get(f.name)
+        if maybe is None:
             if f.name == "source_agency":
                 selects.append(f"{lit(source_agency)} AS source_agency")
             elif not f.derived:
                 selects.append(f"CAST(NULL AS {_sql_type(f)}) AS {ident(f.name)}")
             continue
+        fmap = maybe
         r = f"pre.{ident(f.name + '__raw')}"
         selects.append(f"{r} AS {ident(f.name + '__raw')}")
         if f.type in ("string",):
@@ -557,8 +565,7 @@ def _split(ctx: _Ctx, raw: RawTable) -> Validated:
         band = " ".join(f"WHEN coalesce(typed.age, typed.age_from_birth) BETWEEN {lo} AND {hi} "
                         f"THEN {lit(label)}" for label, (lo, hi) in AGE_BANDS.items())
         out_cols.append(f"CASE {band} END AS age_band")
-        if "majority_status" in ctx.profile.fields:
-            out_cols = [c for c in out_cols if c != 'typed."majority_status"']
+        out_cols = [c for c in out_cols if c != 'typed."majority_status"']
         out_cols.append(
             "CASE WHEN typed.majority_status IS NOT NULL AND typed.majority_status <> 'Unknown'"
             " THEN typed.majority_status "

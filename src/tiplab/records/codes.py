@@ -8,8 +8,8 @@ values (PascalCase) so that records export to HTCDS unchanged; the CTDC crosswal
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 #: prs_Gender (HTCDS 2.0).
 GENDER: Mapping[str, str] = MappingProxyType({

@@ -10,7 +10,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status", "source_agency")
     search_fields = ("batch_id", "file_name", "sha256")
     exclude = ("profile_text",)
-    readonly_fields = [f.name for f in ImportBatch._meta.concrete_fields if f.name != "profile_text"]
+    readonly_fields = [f.name for f in ImportBatch._meta.concrete_fields
+                       if f.name != "profile_text"]
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False

@@ -113,6 +113,9 @@ class AggregateRecord(models.Model):
     class Meta:
         indexes = [models.Index(fields=["country", "indicator", "year"])]
 
+    def __str__(self) -> str:
+        return f"{self.country} {self.indicator} {self.year}"
+
 
 class RejectedRow(models.Model):
     batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="rejects")
@@ -123,6 +126,9 @@ class RejectedRow(models.Model):
 
     class Meta:
         ordering = ["source_row"]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id} row {self.source_row}"
 
 
 class RowIssue(models.Model):
@@ -139,3 +145,6 @@ class RowIssue(models.Model):
 
     class Meta:
         ordering = ["source_row", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} row {self.source_row}"

@@ -13,14 +13,15 @@ import datetime as dt
 import io
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 from django.db import connections, transaction
 from django.utils import timezone
 
+from tiplab import duck
 from tiplab.config import key_dir
 from tiplab.errors import IngestError
 from tiplab.ingest.pipeline import PreparedImport
@@ -171,8 +172,8 @@ class DjangoCaseStore:
                 old.superseded_at = timezone.now()
                 old.save(update_fields=["status", "superseded_at"], using=self.using)
             model = CaseRecord if prepared.kind == "case" else AggregateRecord
-            self._bulk_insert(connection, model, self._record_rows(protected, batch.pk, prepared.kind,
-                                                       connection.vendor))
+            rows = self._record_rows(protected, batch.pk, prepared.kind, connection.vendor)
+            self._bulk_insert(connection, model, rows)
             self._save_rejects(rej, redacted, sealed, batch)
             _fault_point()
             self._bulk_insert(connection, RowIssue, self._issue_rows(r.issues, batch.pk))
@@ -183,7 +184,7 @@ class DjangoCaseStore:
                      vendor: str) -> tuple[list[str], Any]:
         model = CaseRecord if kind == "case" else AggregateRecord
         names = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "batch")]
-        con = duckdb.connect()
+        con = duck.cursor()
         con.register("t", table)
         present = set(table.column_names)
         exprs = []
@@ -220,7 +221,7 @@ class DjangoCaseStore:
 
     @staticmethod
     def _issue_rows(issues: pa.Table, batch_pk: int) -> tuple[list[str], Any]:
-        con = duckdb.connect()
+        con = duck.cursor()
         con.register("i", issues)
         rel = con.sql(f'SELECT row, "column", field, value, code, severity, message, {batch_pk} '
                       "FROM i")
@@ -236,7 +237,9 @@ class DjangoCaseStore:
         if connection.vendor == "postgresql" and isinstance(rows, tuple):
             con, rel = rows
             buf = io.BytesIO()
-            tmp = Path(os.environ.get("TMPDIR", "/tmp")) / f"tiplab-copy-{secrets.token_hex(6)}.csv"
+            fd, name = tempfile.mkstemp(prefix="tiplab-copy-", suffix=".csv")
+            os.close(fd)
+            tmp = Path(name)
             try:
                 con.execute(f"COPY ({rel.sql_query()}) TO '{tmp}' (FORMAT csv, HEADER false)")
                 buf.write(tmp.read_bytes())

@@ -57,7 +57,7 @@ def test_yaml_norway_problem_is_avoided() -> None:
 
 
 def test_unknown_profile_name_lists_the_shipped_ones() -> None:
-    with pytest.raises(ProfileError, match="shipped profiles: .*glotip"):
+    with pytest.raises(ProfileError, match=r"shipped profiles: .*glotip"):
         load_profile("nope")
 
 

@@ -116,7 +116,7 @@ def test_parquet(tmp_path: Path) -> None:
 def test_unknown_extension_and_empty_file(tmp_path: Path) -> None:
     p = tmp_path / "x.dat"
     p.write_text("a,b\n1,2\n")
-    with pytest.raises(ReadError, match="declare read.format"):
+    with pytest.raises(ReadError, match=r"declare read\.format"):
         read_file(p)
     e = tmp_path / "e.csv"
     e.write_text("")

@@ -40,12 +40,13 @@ def test_import_stores_batch_records_rejects_and_snapshot(store, tmp_path: Path)
 
     path = _file(tmp_path, "p.csv", [GOOD, row(Case_No="P-2", Sex="Q"),
                                      row(Case_No="P-3", Age="40")])
-    batch, prepared = run_import(store, path, police_profile(), "Police", user="tester")
+    batch, _prepared = run_import(store, path, police_profile(), "Police", user="tester")
     assert batch is not None
     assert (batch.rows, batch.accepted, batch.rejected, batch.warnings) == (3, 2, 1, 1)
     assert batch.reasons == {"E_CODE_UNKNOWN": 1, "W_AGE_BIRTHDATE_MISMATCH": 1}
     assert batch.imported_by == "tester"
-    assert batch.data_version and batch.data_version.startswith("dv-")
+    assert batch.data_version
+    assert batch.data_version.startswith("dv-")
     recs = CaseRecord.objects.filter(batch__batch_id=batch.batch_id).order_by("source_row")
     assert [r.record_id for r in recs] == ["P-1", "P-3"]
     assert recs[1].warnings == ["W_AGE_BIRTHDATE_MISMATCH"]
@@ -72,7 +73,8 @@ def test_identifiers_are_never_stored_in_clear(store, tmp_path: Path) -> None:
     dump = repr([list(CaseRecord.objects.values_list()),
                  list(RejectedRow.objects.values_list("raw", "reasons")),
                  list(RowIssue.objects.values_list())])
-    assert "Ionescu" not in dump and "Popescu" not in dump
+    assert "Ionescu" not in dump
+    assert "Popescu" not in dump
     for clear in ("Ana", "1990-03-02", "02.03.1990"):
         assert clear not in dump
     # A data steward with the key can unseal one record.
@@ -115,7 +117,9 @@ def test_supersede_replaces_a_batch_and_keeps_history(store, tmp_path: Path) -> 
     # P-1 is stored; P-2 was rejected in v1, so it is not "already stored".
     assert dry.summary()["reasons"] == {"E_RECORD_ID_EXISTS": 1}
     new, _ = run_import(store, fixed, police_profile(), "Police", supersede=old.batch_id)
-    assert new is not None and new.rejected == 0 and new.supersedes == old.batch_id
+    assert new is not None
+    assert new.rejected == 0
+    assert new.supersedes == old.batch_id
     assert store.get_batch(old.batch_id).status == "superseded"
     assert store.get_batch(old.batch_id).superseded_by == new.batch_id
     assert CaseRecord.objects.count() == 3  # history kept
