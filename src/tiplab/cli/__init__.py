@@ -36,4 +36,4 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    app(prog_name="tiplab")

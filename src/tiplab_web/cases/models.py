@@ -79,14 +79,17 @@ class CaseRecord(models.Model):
     trafficking_status = models.CharField(max_length=32, null=True)
     case_status = models.CharField(max_length=32, null=True)
     identity_sealed = models.BinaryField(null=True)
-    birth_date_pseudonym = models.CharField(max_length=32, null=True, db_index=True)
-    document_number_pseudonym = models.CharField(max_length=32, null=True, db_index=True)
-    phone_pseudonym = models.CharField(max_length=32, null=True, db_index=True)
+    # Pseudonyms are not indexed: exact-match searches are rare (a steward looking up a
+    # document number) and an index on random keys would triple the bulk-insert cost.
+    birth_date_pseudonym = models.CharField(max_length=32, null=True)
+    document_number_pseudonym = models.CharField(max_length=32, null=True)
+    phone_pseudonym = models.CharField(max_length=32, null=True)
     warnings = models.JSONField(default=list)
 
     class Meta:
-        indexes = [models.Index(fields=["source_agency", "record_id"]),
-                   models.Index(fields=["registration_date"])]
+        # Analyses read the Parquet snapshot, not this table: only the lookups the import
+        # and the case browser need are indexed.
+        indexes = [models.Index(fields=["source_agency", "record_id"])]
 
     def __str__(self) -> str:
         return f"{self.source_agency}:{self.record_id}"

@@ -81,7 +81,7 @@ def test_glotip_import_through_the_store(tmp_path: Path, glotip: Path) -> None:
     from tiplab_web.cases.store import DjangoCaseStore
 
     store = DjangoCaseStore(tmp_path / "data")
-    batch, prepared = run_import(store, glotip, "glotip")
+    batch, _ = run_import(store, glotip, "glotip")
     assert batch is not None
     assert batch.rows == 58_769
     assert batch.accepted + batch.rejected == 58_769

@@ -1,0 +1,80 @@
+"""Bring a data directory up to the demo state, idempotently (used by `make run`).
+
+Migrates the database, collects static files, imports the real UNODC GLOTIP export, simulates
+the synthetic country (seed 42) and imports every agency export through its profile, then
+creates one demo user per role. Files already imported (same sha256) are skipped, so running it
+again changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+
+from tiplab.errors import DuplicateBatchError
+from tiplab.ingest.readers import file_sha256
+from tiplab.store import run_import
+from tiplab_web.cases.store import DjangoCaseStore
+
+REPO = Path(__file__).resolve().parents[5]
+GLOTIP = REPO.parent / "shared" / "data" / "unodc_glotip" / "data_glotip.csv"
+
+
+class Command(BaseCommand):
+    help = "Set up the demo: migrate, static files, GLOTIP, the synthetic country, demo users."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--victims", type=int, default=20000,
+                            help="size of the simulated hidden population")
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument("--glotip", default=str(GLOTIP), help="path of data_glotip.csv")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        data_dir = Path(settings.DATA_DIR)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("collectstatic", interactive=False, verbosity=0)
+        store = DjangoCaseStore(data_dir)
+        glotip = Path(opts["glotip"])
+        if glotip.exists():
+            self._import(store, glotip, "glotip", None)
+        else:
+            self.stderr.write(f"GLOTIP file not found at {glotip}; skipped")
+        demo = data_dir / "demo"
+        if not (demo / "linkage_roles.yaml").exists():
+            self.stdout.write(f"simulating the synthetic country into {demo} ...")
+            subprocess.run([sys.executable, "-m", "tiplab", "simulate", "--seed",  # noqa: S603
+                            str(opts["seed"]), "--victims", str(opts["victims"]), "--years",
+                            "2015-2024", "--out", str(demo), "--json"], check=True,
+                           stdout=subprocess.DEVNULL)
+        roles = yaml.safe_load((demo / "linkage_roles.yaml").read_text(encoding="utf-8"))
+        for agency, entry in roles["inputs"].items():
+            self._import(store, demo / entry["file"], str(demo / f"{agency}.profile.yaml"),
+                         agency)
+        if "seed_demo_users" in get_commands():
+            call_command("seed_demo_users")
+        logins = data_dir / "demo-logins.txt"
+        if logins.exists():
+            self.stdout.write(logins.read_text(encoding="utf-8"))
+
+    def _import(self, store: DjangoCaseStore, path: Path, profile: str,
+                source: str | None) -> None:
+        if store.find_batch_by_sha256(file_sha256(path)) is not None:
+            self.stdout.write(f"{path.name}: already imported")
+            return
+        try:
+            batch, _ = run_import(store, path, profile, source, user="setup_demo")
+        except DuplicateBatchError:
+            return
+        assert batch is not None
+        self.stdout.write(json.dumps({"file": path.name, "batch": batch.batch_id,
+                                      "rows": batch.rows, "accepted": batch.accepted,
+                                      "rejected": batch.rejected}))
