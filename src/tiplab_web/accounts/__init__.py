@@ -1,0 +1,1 @@
+"""Accounts: organisations, roles, invitations, two-factor authentication and API tokens."""

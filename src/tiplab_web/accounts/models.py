@@ -1,0 +1,142 @@
+"""Organisations, role grants, invitations and API tokens.
+
+Every account belongs to one organisation (``Profile``) and holds a set of roles
+(``RoleGrant``, one row per role). Roles are read through ``tiplab_web.core.access``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tiplab_web.core.roles import ROLE_CHOICES
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        COORDINATOR = "coordinator", _("National coordinator or rapporteur")
+        POLICE = "police", _("Police")
+        PROSECUTION = "prosecution", _("Prosecution service")
+        JUDICIARY = "judiciary", _("Judiciary")
+        LABOUR_INSPECTORATE = "labour_inspectorate", _("Labour inspectorate")
+        IMMIGRATION = "immigration", _("Immigration or border authority")
+        SOCIAL_SERVICES = "social_services", _("Social services")
+        NGO = "ngo", _("NGO")
+        SHELTER = "shelter", _("Shelter")
+        HOTLINE = "hotline", _("Hotline")
+        MINISTRY = "ministry", _("Ministry")
+        INTERNATIONAL = "international", _("International organisation")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("type"), max_length=32, choices=Kind.choices)
+    country = models.CharField(
+        _("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2 code, e.g. FR.")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ("name",)
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="members",
+        verbose_name=_("organisation"),
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.organisation})"
+
+
+class RoleGrant(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_grants"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=ROLE_CHOICES)
+    granted_at = models.DateTimeField(_("granted"), default=timezone.now)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["user", "role"], name="accounts_one_grant_per_role"),
+        )
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.role}"
+
+
+class Invitation(models.Model):
+    email = models.EmailField(_("e-mail"))
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    roles = models.JSONField(_("roles"), default=list)
+    #: SHA-256 of the one-time token; the token itself is only in the e-mail.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"invitation for {self.email}"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.accepted_at is None and self.expires_at > timezone.now()
+
+
+class ApiToken(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    #: The first characters of the token, shown so people can tell tokens apart.
+    prefix = models.CharField(max_length=12)
+    #: SHA-256 of the token; the token itself is shown once, at creation.
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

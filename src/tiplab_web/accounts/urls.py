@@ -1,0 +1,18 @@
+from django.urls import path
+
+from tiplab_web.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("two-factor/setup/", views.otp_enrol, name="otp_enrol"),
+    path("two-factor/verify/", views.otp_verify, name="otp_verify"),
+    path("invitation/<str:token>/", views.invitation, name="invitation"),
+    path("users/", views.users, name="users"),
+    path("users/invite/", views.user_invite, name="user_invite"),
+    path("users/<int:user_id>/", views.user_edit, name="user_edit"),
+    path("organisations/", views.organisations, name="organisations"),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+]

@@ -1,0 +1,85 @@
+"""The roles of ARCHITECTURE.md and the capability table that maps what may be done to them.
+
+A user holds one organisation and a set of roles (``accounts.RoleGrant``). Views never test
+role names directly: they ask ``can(user, "capability")`` (``tiplab_web.core.access``), so the
+policy lives in this one table. Add a capability here when an app needs a new one.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+ADMINISTRATOR = "administrator"
+ANALYST = "analyst"
+DATA_STEWARD = "data_steward"
+POLICY_OFFICER = "policy_officer"
+AGENCY_REPORTER = "agency_reporter"
+STAKEHOLDER = "stakeholder"
+#: Survivors never have accounts: they will submit input through one-time codes.
+SURVIVOR = "survivor"
+#: The public: anyone without an account.
+PUBLIC = "public"
+
+ROLE_LABELS = {
+    ADMINISTRATOR: _("Administrator"),
+    ANALYST: _("Analyst"),
+    DATA_STEWARD: _("Data steward"),
+    POLICY_OFFICER: _("Policy officer"),
+    AGENCY_REPORTER: _("Agency reporter"),
+    STAKEHOLDER: _("Stakeholder"),
+    SURVIVOR: _("Survivor (anonymous)"),
+    PUBLIC: _("Public"),
+}
+
+#: Roles a user account can hold.
+ACCOUNT_ROLES: tuple[str, ...] = (
+    ADMINISTRATOR,
+    ANALYST,
+    DATA_STEWARD,
+    POLICY_OFFICER,
+    AGENCY_REPORTER,
+    STAKEHOLDER,
+)
+ROLE_CHOICES = [(r, ROLE_LABELS[r]) for r in ACCOUNT_ROLES]
+
+_SIGNED_IN = frozenset(ACCOUNT_ROLES)
+
+#: capability -> roles that hold it. Least privilege: an administrator manages people,
+#: not case data; a policy officer sees aggregate evidence only.
+CAPABILITIES: dict[str, frozenset[str]] = {
+    "dashboard.view": _SIGNED_IN,
+    "account.self": _SIGNED_IN,
+    # case-level data (pseudonymised); every view of it is audited
+    "cases.view": frozenset({ANALYST, DATA_STEWARD}),
+    "cases.import": frozenset({ANALYST, DATA_STEWARD}),
+    "cases.export": frozenset({ANALYST, DATA_STEWARD}),
+    "cases.reveal_identifiers": frozenset({DATA_STEWARD}),
+    # agency submissions: a reporter sees only their own organisation's submissions
+    "submissions.create": frozenset({AGENCY_REPORTER}),
+    "submissions.view_own": frozenset({AGENCY_REPORTER}),
+    "linkage.run": frozenset({ANALYST, DATA_STEWARD}),
+    "linkage.review": frozenset({DATA_STEWARD}),
+    "estimates.run": frozenset({ANALYST, DATA_STEWARD}),
+    # aggregate evidence: estimates, trends, profiles, routes, hotspots
+    "insights.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
+    "plans.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
+    "plans.edit": frozenset({POLICY_OFFICER}),
+    "budgets.edit": frozenset({POLICY_OFFICER}),
+    "indicators.submit": frozenset({AGENCY_REPORTER, POLICY_OFFICER}),
+    "consultations.comment": frozenset({STAKEHOLDER, POLICY_OFFICER}),
+    "consultations.manage": frozenset({POLICY_OFFICER}),
+    "audit.view": frozenset({ADMINISTRATOR}),
+    "users.manage": frozenset({ADMINISTRATOR}),
+    # API tokens bypass the browser's second factor, so 2FA roles cannot hold them.
+    "api.tokens": frozenset({AGENCY_REPORTER, ANALYST}),
+}
+
+
+def roles_with(capability: str) -> frozenset[str]:
+    """The roles holding ``capability``; an unknown name is a programming error."""
+    try:
+        return CAPABILITIES[capability]
+    except KeyError:
+        raise KeyError(
+            f"unknown capability {capability!r}; add it to tiplab_web.core.roles.CAPABILITIES"
+        ) from None
