@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -107,16 +108,27 @@ def open_store(data_dir: str | os.PathLike[str] | None = None) -> CaseStore:
     return store
 
 
+Progress = Callable[[str, float], None]
+
+
 def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile | str,
                source_agency: str | None = None, *, user: str = "cli",
                supersede: str | None = None, today: dt.date | None = None,
-               dry_run: bool = False) -> tuple[BatchInfo | None, PreparedImport]:
+               dry_run: bool = False,
+               progress: Progress | None = None) -> tuple[BatchInfo | None, PreparedImport]:
     """Import one file as one batch: all of it or nothing.
 
     Refuses a file already imported (same sha256), naming the earlier batch. With
     ``supersede``, the new batch replaces an earlier batch of the same source (kept, marked
     superseded) in the same transaction. With ``dry_run``, validates and stores nothing.
+    ``progress(stage, fraction)`` is called as the import moves through its stages (reading,
+    validating, protecting, saving, snapshot, done), for progress bars.
     """
+    def report(stage: str, fraction: float) -> None:
+        if progress is not None:
+            progress(stage, fraction)
+
+    report("reading", 0.0)
     p = Path(path)
     sha = file_sha256(p)
     earlier = store.find_batch_by_sha256(sha)
@@ -143,17 +155,23 @@ def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile 
     existing = None
     if prof.kind == "case" and source:
         existing = store.existing_record_ids(source, exclude_batch=supersede)
+    report("validating", 0.1)
     prepared = prepare_import(p, prof, source, existing_ids=existing, today=today)
     if dry_run:
+        report("done", 1.0)
         return None, prepared
+    report("protecting", 0.5)
     accepted = prepared.result.accepted
     if prof.kind == "case":
         protected = seal_identifiers(accepted, load_keyring(key_dir(store.data_dir)))
     else:
         protected = accepted
+    report("saving", 0.65)
     batch = store.save_import(prepared, protected, user=user, supersede=supersede,
                               snapshot_file=None)
+    report("snapshot", 0.9)
     refresh_snapshot(store, written={batch.batch_id: (prof.kind, protected)})
+    report("done", 1.0)
     return store.get_batch(batch.batch_id), prepared
 
 
