@@ -60,10 +60,7 @@ class Command(BaseCommand):
             self._import(store, demo / entry["file"], str(demo / f"{agency}.profile.yaml"),
                          agency)
         if "seed_demo_users" in get_commands():
-            call_command("seed_demo_users")
-        logins = data_dir / "demo-logins.txt"
-        if logins.exists():
-            self.stdout.write(logins.read_text(encoding="utf-8"))
+            call_command("seed_demo_users")  # prints the logins
 
     def _import(self, store: DjangoCaseStore, path: Path, profile: str,
                 source: str | None) -> None:
