@@ -133,6 +133,43 @@ class DjangoCaseStore:
                              else pa.nulls(table.num_rows, fld.type))
         return pa.table(out)
 
+    def linkage_records(self, *, with_identifiers: bool = True) -> pa.Table:
+        """Active case records for record linkage, identifiers unsealed in memory.
+
+        One row per record: source_agency, record_id, the stratum attributes the person table
+        carries (year, region_of_exploitation, sex, age_band, exploitation_form, citizenship)
+        and, with ``with_identifiers``, the decrypted identifying fields. The caller must audit
+        this bulk access to identifiers.
+        """
+        from tiplab.records.protect import unseal
+
+        fields = ["source_agency", "record_id", "registration_date", "region_of_exploitation",
+                  "sex", "age_band", "exploitation_forms", "citizenship", "identity_sealed"]
+        rows = list(self._q(CaseRecord).filter(batch__status=ImportBatch.ACTIVE)
+                    .order_by("id").values_list(*fields))
+        cols: dict[str, list[Any]] = {f: [r[i] for r in rows] for i, f in enumerate(fields)}
+        sealed = cols.pop("identity_sealed")
+        forms = cols.pop("exploitation_forms")
+        out: dict[str, Any] = {
+            "source_agency": pa.array(cols["source_agency"], pa.string()),
+            "record_id": pa.array(cols["record_id"], pa.string()),
+            "year": pa.array([d.year if d else None for d in cols["registration_date"]],
+                             pa.int64()),
+            "region_of_exploitation": pa.array(cols["region_of_exploitation"], pa.string()),
+            "sex": pa.array(cols["sex"], pa.string()),
+            "age_band": pa.array(cols["age_band"], pa.string()),
+            "exploitation_form": pa.array([f[0] if f else None for f in forms], pa.string()),
+            "citizenship": pa.array(cols["citizenship"], pa.string()),
+        }
+        if with_identifiers:
+            keyring = load_keyring(key_dir(self.data_dir))
+            idents = [unseal(bytes(b) if b is not None else None, keyring, src, rid)
+                      for b, src, rid in zip(sealed, cols["source_agency"], cols["record_id"],
+                                             strict=True)]
+            for f in CASE_SCHEMA.protected:
+                out[f] = pa.array([i.get(f) for i in idents], pa.string())
+        return pa.table(out)
+
     def set_data_version(self, batch_ids: list[str], data_version: str) -> None:
         self._q(ImportBatch).filter(batch_id__in=batch_ids, data_version="").update(
             data_version=data_version)
