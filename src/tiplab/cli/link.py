@@ -1,0 +1,182 @@
+"""``tiplab link``, ``tiplab link evaluate``, ``tiplab encode`` and ``tiplab encode-key``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from tiplab.cli._common import console, emit_json, handle_errors
+
+LINK_HELP = """Link records of several agency exports (CSV, Parquet, XLSX) into persons.
+
+  tiplab link FILE... --roles ROLES.yaml --out DIR [--threshold P] [--json]
+
+  tiplab link evaluate DIR --truth TRUTH.csv [--json]   (quality against known truth)
+
+With no FILE, the files named in ROLES.yaml (``file:``) are linked. Files written by
+``tiplab encode`` are linked on their encodings only.
+"""
+
+
+def _inputs(files: list[Path], roles_path: Path | None) -> list[Any]:
+    from tiplab.linkage import LinkageError, LinkInput, RolesFile
+    from tiplab.linkage.io import encoding_metadata, read_table
+
+    roles = RolesFile.load(roles_path) if roles_path else None
+    if not files:
+        if roles is None or not roles.files():
+            raise LinkageError(
+                "no input files: give FILE arguments, or a --roles file whose "
+                "inputs name their 'file:'"
+            )
+        files = roles.files()
+    out = []
+    for f in files:
+        table = read_table(f)
+        meta = encoding_metadata(table)
+        spec = None
+        name = str(meta.get("source") or f.stem) if meta else f.stem
+        if roles is not None:
+            try:
+                name, spec = roles.for_file(f)
+            except LinkageError:
+                if meta is None:
+                    raise
+                name = str(meta.get("source") or f.stem)
+        encoded = meta is not None or (spec is not None and spec.encoded)
+        if encoded:
+            out.append(LinkInput(source=name, table=table, record_id="record_id", encoded=True))
+        elif spec is None:
+            raise LinkageError(
+                f"{f}: clear-text input needs --roles ROLES.yaml to say which "
+                "column holds which identifier"
+            )
+        else:
+            out.append(LinkInput.from_roles(name, spec, table))
+    return out
+
+
+def link_command(
+    files: list[Path] = typer.Argument(None, help="Input files; or 'evaluate DIR'."),
+    roles: Path = typer.Option(None, "--roles", help="ROLES.yaml: column roles per input."),
+    out: Path = typer.Option(None, "--out", help="Output directory."),
+    threshold: float = typer.Option(
+        None, "--threshold", help="Match probability threshold (default: chosen)."
+    ),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb (default) or spark."),
+    decisions: Path = typer.Option(
+        None, "--decisions", help="Review decisions file (CSV/Parquet) to respect."
+    ),
+    truth: Path = typer.Option(None, "--truth", help="With 'evaluate': truth CSV."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    files = list(files or [])
+    with handle_errors(as_json):
+        from tiplab.linkage import LinkageError
+
+        if files and str(files[0]) == "evaluate":
+            if len(files) != 2 or truth is None:
+                raise LinkageError("usage: tiplab link evaluate DIR --truth TRUTH.csv [--json]")
+            _evaluate(files[1], truth, as_json)
+            return
+        if out is None:
+            raise LinkageError("--out DIR is required (where clusters.csv etc. are written)")
+        from tiplab.linkage import LinkSettings, link
+        from tiplab.linkage.review import read_decisions
+
+        settings = LinkSettings(engine=engine, threshold=threshold)  # type: ignore[arg-type]
+        dec = read_decisions(decisions) if decisions else None
+        result = link(_inputs(files, roles), settings, decisions=dec)
+        result.write(out)
+        if as_json:
+            emit_json(result.summary())
+        else:
+            console.print(result.to_text(), highlight=False)
+            console.print(f"written to {out}", highlight=False)
+
+
+def _evaluate(out_dir: Path, truth: Path, as_json: bool) -> None:
+    from tiplab.linkage import LinkageError, evaluate_clusters
+    from tiplab.linkage.io import read_table
+
+    clusters_path = out_dir / "clusters.csv" if out_dir.is_dir() else out_dir
+    if not clusters_path.exists():
+        raise LinkageError(
+            f"{clusters_path}: not found; give the --out directory of a `tiplab link` run"
+        )
+    q = evaluate_clusters(read_table(clusters_path), read_table(truth))
+    if as_json:
+        emit_json(q.to_dict())
+    else:
+        console.print(q.to_text(), highlight=False)
+
+
+def encode_command(
+    file: Path = typer.Argument(..., help="The agency's clear-text export."),
+    roles: Path = typer.Option(..., "--roles", help="ROLES.yaml naming this file's columns."),
+    key_file: Path = typer.Option(..., "--key-file", help="The shared secret key file."),
+    out: Path = typer.Option(..., "--out", help="Output file (.parquet, or .csv: base64)."),
+    bits: int = typer.Option(1024, "--bits", help="Bloom filter length in bits."),
+    hashes: int = typer.Option(20, "--hashes", help="Hash functions per q-gram."),
+    flip_probability: float = typer.Option(
+        0.0, "--flip-probability", help="BLIP bit-flip probability (0 = off)."
+    ),
+    fold: bool = typer.Option(False, "--fold", help="XOR-fold filters to half length."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Encode identifiers into keyed Bloom filters and hashes (run at the agency)."""
+    with handle_errors(as_json):
+        from tiplab.linkage import EncodingSettings, LinkInput, RolesFile, encode, load_key
+        from tiplab.linkage.encode import write_encoded
+        from tiplab.linkage.io import read_table
+
+        spec_file = RolesFile.load(roles)
+        name, spec = spec_file.for_file(file)
+        es = EncodingSettings(
+            bits=bits, hashes=hashes, flip_probability=flip_probability, fold=fold
+        )
+        table = encode(LinkInput.from_roles(name, spec, read_table(file)), load_key(key_file), es)
+        write_encoded(table, out)
+        summary = {
+            "source": name,
+            "records": table.num_rows,
+            "out": str(out),
+            "columns": table.column_names,
+            "settings": es.model_dump(),
+        }
+        if as_json:
+            emit_json(summary)
+        else:
+            console.print(f"encoded {table.num_rows} records of '{name}' -> {out}", highlight=False)
+
+
+def encode_key_command(
+    key_file: Path = typer.Argument(..., help="Where to write the new key (must not exist)."),
+) -> None:
+    """Write a new random 256-bit linkage key (readable by its owner only)."""
+    with handle_errors(False):
+        from tiplab.linkage import LinkageError, generate_key
+
+        if key_file.exists():
+            raise LinkageError(f"{key_file}: exists; refusing to overwrite a key")
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(generate_key() + "\n")
+        console.print(
+            f"new key written to {key_file} (mode 600); share it with the "
+            "participating agencies only, never with the central office",
+            highlight=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("link", help=LINK_HELP)(link_command)
+    app.command("encode")(encode_command)
+    app.command("encode-key")(encode_key_command)
+
+
+__all__ = ["json", "register"]

@@ -1,0 +1,282 @@
+"""The Splink model: comparisons, blocking rules and training rules, built as plain dicts.
+
+Pure functions of (which columns hold data, clear or encoded, SQL dialect): they are tested
+without a database and the resulting dict is exactly what ``model.json`` stores. Clear and
+encoded models compare the same roles with the same level structure; encoded levels use the
+Dice coefficient of Bloom filters where clear levels use Jaro-Winkler, and keyed hashes
+compare for equality exactly as clear values do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+Mode = Literal["clear", "encoded"]
+Dialect = Literal["duckdb", "spark"]
+
+#: Jaro-Winkler similarity at which two names count as "close" (clear text).
+JW_CLOSE = 0.92
+#: Dice coefficient of bigram Bloom filters at which two names count as "close" (encoded).
+DICE_CLOSE = 0.75
+#: Dice at which two filters count as the same value (filters of equal strings give 1.0).
+DICE_SAME = 0.98
+
+#: Columns used for comparisons, per role group.
+NAME_COLUMNS = ("given", "family", "given_ph", "family_ph")
+BF_FIELDS = ("given", "family", "place")
+
+
+def _jw(dialect: Dialect, a: str, b: str) -> str:
+    fn = "jaro_winkler_similarity" if dialect == "duckdb" else "jaro_winkler"
+    return f"{fn}({a}, {b})"
+
+
+def dice_sql(dialect: Dialect, field: str, left: str = "_l", right: str = "_r") -> str:
+    """SQL for the Dice coefficient of two Bloom filters: 2|A∧B| / (|A| + |B|).
+
+    DuckDB compares the filters as BIT strings (``bit_count`` of the AND); Spark stores
+    them as arrays of 64-bit integers and sums ``bit_count`` over ``zip_with``. The
+    popcounts |A|, |B| are precomputed per record (``<field>_pc``).
+    """
+    a, b = f"{field}_bf{left}", f"{field}_bf{right}"
+    pa_, pb = f"{field}_pc{left}", f"{field}_pc{right}"
+    if dialect == "duckdb":
+        inter = f"bit_count(CAST({a} AS BIT) & CAST({b} AS BIT))"
+    else:
+        inter = f"aggregate(zip_with({a}, {b}, (x, y) -> bit_count(x & y)), 0, (acc, v) -> acc + v)"
+    return f"(2.0 * {inter} / ({pa_} + {pb}))"
+
+
+def _lvl(sql: str, label: str, null: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
+    if null:
+        out["is_null_level"] = True
+    return out
+
+
+def _else() -> dict[str, Any]:
+    return {"sql_condition": "ELSE", "label_for_charts": "All other comparisons"}
+
+
+def name_comparison(mode: Mode, dialect: Dialect) -> dict[str, Any]:
+    """Given and family name together, so that order swaps and partial names are levels."""
+    if mode == "clear":
+
+        def sim(a: str, b: str) -> str:
+            return _jw(dialect, f"{a}_l", f"{b}_r")
+
+        def same(a: str, b: str) -> str:
+            return f"{a}_l = {b}_r"
+
+        close = JW_CLOSE
+        null = "(given_l IS NULL AND family_l IS NULL) OR (given_r IS NULL AND family_r IS NULL)"
+    else:
+
+        def sim(a: str, b: str) -> str:
+            return dice_sql(dialect, a, "_l", "_r") if a == b else _cross_dice(dialect, a, b)
+
+        def same(a: str, b: str) -> str:
+            return f"{sim(a, b)} >= {DICE_SAME}"
+
+        close = DICE_CLOSE
+        null = (
+            "(given_pc_l IS NULL AND family_pc_l IS NULL) OR "
+            "(given_pc_r IS NULL AND family_pc_r IS NULL)"
+        )
+
+    def agrees(a: str) -> str:
+        return f"({sim(a, a)} >= {close} OR {a}_ph_l = {a}_ph_r)"
+
+    given_missing = (
+        "(given_l IS NULL OR given_r IS NULL)"
+        if mode == "clear"
+        else "(given_pc_l IS NULL OR given_pc_r IS NULL)"
+    )
+    family_missing = (
+        "(family_l IS NULL OR family_r IS NULL)"
+        if mode == "clear"
+        else "(family_pc_l IS NULL OR family_pc_r IS NULL)"
+    )
+    levels = [
+        _lvl(null, "Name missing", null=True),
+        _lvl(f"{same('given', 'given')} AND {same('family', 'family')}", "Exact given and family"),
+        _lvl(
+            f"{same('given', 'family')} AND {same('family', 'given')}",
+            "Exact, given and family swapped",
+        ),
+        _lvl(
+            f"({sim('given', 'given')} >= {close} AND {sim('family', 'family')} >= {close}) OR "
+            f"({sim('given', 'family')} >= {close} AND {sim('family', 'given')} >= {close})",
+            "Both close (either order)",
+        ),
+        _lvl(
+            "(given_ph_l = given_ph_r AND family_ph_l = family_ph_r) OR "
+            "(given_ph_l = family_ph_r AND family_ph_l = given_ph_r)",
+            "Both sound alike (either order)",
+        ),
+        _lvl(f"{agrees('family')} AND {given_missing}", "Family agrees, given missing"),
+        _lvl(f"{agrees('given')} AND {family_missing}", "Given agrees, family missing"),
+        _lvl(agrees("family"), "Family agrees, given differs"),
+        _lvl(agrees("given"), "Given agrees, family differs"),
+        _else(),
+    ]
+    return {
+        "output_column_name": "name",
+        "comparison_levels": levels,
+        "comparison_description": f"Given and family name ({mode})",
+    }
+
+
+def _cross_dice(dialect: Dialect, a: str, b: str) -> str:
+    """Dice between field ``a`` on the left and field ``b`` on the right (name swaps)."""
+    if dialect == "duckdb":
+        inter = f"bit_count(CAST({a}_bf_l AS BIT) & CAST({b}_bf_r AS BIT))"
+    else:
+        inter = (
+            f"aggregate(zip_with({a}_bf_l, {b}_bf_r, (x, y) -> bit_count(x & y)), 0, "
+            "(acc, v) -> acc + v)"
+        )
+    return f"(2.0 * {inter} / ({a}_pc_l + {b}_pc_r))"
+
+
+def dob_comparison(mode: Mode) -> dict[str, Any]:
+    levels = [
+        _lvl("dob_year_l IS NULL OR dob_year_r IS NULL", "Birth date missing", null=True),
+        _lvl("dob_l = dob_r", "Exact date"),
+        _lvl("dob_swap_l = dob_r", "Day and month swapped"),
+    ]
+    if mode == "clear":
+        levels.append(_lvl("levenshtein(dob_l, dob_r) <= 1", "One digit differs"))
+    levels += [
+        _lvl("dob_ym_l = dob_ym_r", "Same year and month"),
+        _lvl("dob_year_l = dob_year_r", "Same year"),
+    ]
+    if mode == "clear":
+        levels.append(_lvl("abs(dob_year_l - dob_year_r) <= 2", "Years within 2"))
+    levels.append(_else())
+    return {
+        "output_column_name": "dob",
+        "comparison_levels": levels,
+        "comparison_description": "Date of birth, partial dates and day/month swaps",
+    }
+
+
+def exact_comparison(column: str, label: str, fuzzy: str | None = None) -> dict[str, Any]:
+    levels = [
+        _lvl(f"{column}_l IS NULL OR {column}_r IS NULL", f"{label} missing", null=True),
+        _lvl(f"{column}_l = {column}_r", f"Same {label.lower()}"),
+    ]
+    if fuzzy:
+        levels.append(_lvl(fuzzy, f"{label} nearly equal"))
+    levels.append(_else())
+    return {
+        "output_column_name": column,
+        "comparison_levels": levels,
+        "comparison_description": label,
+    }
+
+
+def place_comparison(mode: Mode, dialect: Dialect) -> dict[str, Any]:
+    if mode == "clear":
+        return exact_comparison(
+            "place", "Place", fuzzy=f"{_jw(dialect, 'place_l', 'place_r')} >= 0.9"
+        )
+    levels = [
+        _lvl("place_pc_l IS NULL OR place_pc_r IS NULL", "Place missing", null=True),
+        _lvl(f"{dice_sql(dialect, 'place')} >= {DICE_SAME}", "Same place"),
+        _lvl(f"{dice_sql(dialect, 'place')} >= {DICE_CLOSE}", "Place nearly equal"),
+        _else(),
+    ]
+    return {
+        "output_column_name": "place",
+        "comparison_levels": levels,
+        "comparison_description": "Place (encoded)",
+    }
+
+
+def comparisons(present: Iterable[str], mode: Mode, dialect: Dialect) -> list[dict[str, Any]]:
+    """The comparisons for the roles that hold data (``present``: column names)."""
+    cols = set(present)
+    out = []
+    if cols & {"given", "family", "given_pc", "family_pc"}:
+        out.append(name_comparison(mode, dialect))
+    if "dob_year" in cols:
+        out.append(dob_comparison(mode))
+    if "sex" in cols:
+        out.append(exact_comparison("sex", "Sex"))
+    if "citizenship" in cols:
+        out.append(exact_comparison("citizenship", "Citizenship"))
+    if "phone8" in cols:
+        out.append(exact_comparison("phone8", "Phone (last 8 digits)"))
+    if "doc" in cols:
+        fuzzy = "levenshtein(doc_l, doc_r) <= 1" if mode == "clear" else None
+        out.append(exact_comparison("doc", "Document number", fuzzy=fuzzy))
+    if "place" in cols or "place_pc" in cols:
+        out.append(place_comparison(mode, dialect))
+    if "region" in cols:
+        out.append(exact_comparison("region", "Region"))
+    return out
+
+
+def _rule(*cols: str) -> str:
+    return " AND ".join(f"l.{c} = r.{c}" for c in cols)
+
+
+def blocking_rules(present: Iterable[str]) -> list[str]:
+    """Rules that generate the candidate pairs: each catches matches the others miss."""
+    cols = set(present)
+    rules = []
+    for combo in (
+        ("family_ph", "dob_year"),
+        ("given_ph", "dob_ym"),
+        ("given_ph", "family_ph"),
+        ("phone8",),
+        ("doc",),
+        ("dob", "citizenship"),
+    ):
+        if set(combo) <= cols:
+            rules.append(_rule(*combo))
+    if {"given_ph", "family_ph"} <= cols:
+        rules.append("l.given_ph = r.family_ph AND l.family_ph = r.given_ph")
+    return rules
+
+
+def training_rules(present: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(deterministic rules for the prior, EM blocking rules in order of preference).
+
+    Training uses the first two EM rules that succeed; the later ones are fall-backs for
+    small data, where EM on a rule can fail.
+    """
+    cols = set(present)
+    det = []
+    if {"given_ph", "family_ph", "dob"} <= cols:
+        det.append(_rule("given_ph", "family_ph", "dob"))
+    if "doc" in cols:
+        det.append(_rule("doc"))
+    em = []
+    for combo in (
+        ("dob",),
+        ("given_ph", "family_ph"),
+        ("phone8",),
+        ("family_ph", "dob_year"),
+        ("doc",),
+    ):
+        if set(combo) <= cols:
+            em.append(_rule(*combo))
+    return det, em
+
+
+def settings_dict(present: Iterable[str], mode: Mode, dialect: Dialect) -> dict[str, Any]:
+    """The Splink settings of a fresh (untrained) model."""
+    cols = set(present)
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "comparisons": comparisons(cols, mode, dialect),
+        "blocking_rules_to_generate_predictions": blocking_rules(cols),
+        "additional_columns_to_retain": [],
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+        "probability_two_random_records_match": 1e-5,
+    }

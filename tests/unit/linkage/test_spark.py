@@ -1,0 +1,23 @@
+"""The same linkage on Spark (local mode): slow, needs pyspark and Java."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+
+
+def test_spark_matches_duckdb() -> None:
+    pytest.importorskip("pyspark")
+    from factories import link_inputs, make_dataset
+
+    from tiplab.linkage import LinkSettings, evaluate_clusters, link
+
+    ds = make_dataset(250, seed=41)
+    spark = link(link_inputs(ds), LinkSettings(engine="spark", threshold=0.9))  # type: ignore[arg-type]
+    duck = link(link_inputs(ds), LinkSettings(threshold=0.9))  # type: ignore[arg-type]
+    as_truth = duck.clusters.rename_columns(["source", "record_id", "true_id"])
+    agreement = evaluate_clusters(spark.clusters, as_truth)
+    assert spark.settings.engine == "spark"
+    assert agreement.pairwise_f1 >= 0.97, agreement.to_text()
+    assert evaluate_clusters(spark.clusters, ds.truth).pairwise_f1 >= 0.85

@@ -1,0 +1,99 @@
+import pyarrow as pa
+import pytest
+
+from tiplab.linkage import LinkInput, RolesError
+from tiplab.linkage.standardise import clean_text, phonetic_key, split_full_name, standardise
+
+
+@pytest.mark.parametrize(
+    ("variants"),
+    [
+        ["Mohammed", "Muhammad", "Mohamed", "محمد"],
+        ["Олександр", "Oleksandr", "Aleksandr", "Александр", "Sasha"],
+        ["Yusuf", "Youssef", "Iusuf"],
+        ["Ioana", "Yoana"],
+    ],
+)
+def test_transliteration_variants_share_a_phonetic_key(variants: list[str]) -> None:
+    keys = {phonetic_key(clean_text(v)) for v in variants}
+    assert len(keys) == 1, keys
+
+
+def test_different_names_get_different_keys() -> None:
+    assert phonetic_key("petrenko") != phonetic_key("popescu")
+
+
+@pytest.mark.parametrize(
+    ("full", "given", "family"),
+    [
+        ("PETRENKO, Olena", "olena", "petrenko"),
+        ("Anna PETRENKO", "anna", "petrenko"),
+        ("PETRENKO Anna Maria", "anna maria", "petrenko"),
+        ("Mohammed Al Hassan", "mohammed", "al hassan"),
+        ("Thi Lan Nguyen", "thi lan", "nguyen"),
+        ("Okafor", None, "okafor"),
+    ],
+)
+def test_split_full_name(full: str, given: str | None, family: str) -> None:
+    assert split_full_name(full) == (given, family)
+
+
+def _std(**cols: list[str | None]) -> dict[str, list[object]]:
+    n = len(next(iter(cols.values())))
+    t = pa.table({"id": [str(i) for i in range(n)], **cols})
+    roles = {"birth_date": "dob"} if "dob" in cols else {}
+    for role, col in (
+        ("sex", "sex"),
+        ("citizenship", "nat"),
+        ("phone", "tel"),
+        ("document_number", "doc"),
+    ):
+        if col in cols:
+            roles[role] = col
+    out = standardise(LinkInput("s", t, "id", roles, ["%d.%m.%Y"]))
+    return out.to_pydict()
+
+
+def test_birth_dates_full_partial_and_swapped() -> None:
+    d = _std(
+        dob=[
+            "05.03.1990",
+            "1990-03-05",
+            "1988",
+            "1988-07",
+            "07/1988",
+            "31/12/2001",
+            "garbage",
+            None,
+        ]
+    )
+    assert d["dob"] == ["1990-03-05", "1990-03-05", None, None, None, "2001-12-31", None, None]
+    assert d["dob_swap"][:2] == ["1990-05-03", "1990-05-03"]
+    assert d["dob_swap"][5] is None  # day 31 cannot be a month
+    assert d["dob_ym"] == ["1990-03", "1990-03", None, "1988-07", "1988-07", "2001-12", None, None]
+    assert d["dob_year"] == [1990, 1990, 1988, 1988, 1988, 2001, None, None]
+
+
+def test_sex_citizenship_phone_document() -> None:
+    d = _std(
+        sex=["Homme", "female", "W", "жен", "x"],
+        nat=["Україна", "Syria", "VNM", "Roumanie", "Atlantis"],
+        tel=["+380 67 123 4567", "067-123-4567", "12", None, "(0)800 1234 5678"],
+        doc=["ab 123456", "AB-123456", "x1", None, "P 0099"],
+    )
+    assert d["sex"] == ["M", "F", "F", "F", None]
+    assert d["citizenship"] == ["UKR", "SYR", "VNM", "ROU", None]
+    assert d["phone8"] == ["71234567", "71234567", None, None, "12345678"]
+    assert d["doc"] == ["AB123456", "AB123456", None, None, "P0099"]
+
+
+def test_missing_column_is_named_with_a_fix() -> None:
+    t = pa.table({"id": ["1"], "name": ["x"]})
+    with pytest.raises(RolesError, match=r"role first_name -> 'fname'.*Fix the roles"):
+        standardise(LinkInput("police", t, "id", {"first_name": "fname"}))
+
+
+def test_empty_record_id_is_rejected() -> None:
+    t = pa.table({"id": ["1", None], "name": ["x", "y"]})
+    with pytest.raises(RolesError, match="record-id column 'id' has empty values"):
+        standardise(LinkInput("police", t, "id", {"first_name": "name"}))

@@ -1,0 +1,46 @@
+import json
+
+import pytest
+
+from tiplab.linkage.threshold import choose_threshold, tradeoff
+
+
+def test_tradeoff_hand_computed() -> None:
+    p = [0.99, 0.9, 0.6, 0.2]  # total 2.69
+    pts = {x.threshold: x for x in tradeoff(p, [0.5, 0.95])}
+    assert pts[0.5].pairs == 3
+    assert pts[0.5].expected_matches == pytest.approx(2.49)
+    assert pts[0.5].precision == pytest.approx(2.49 / 3)
+    assert pts[0.5].recall == pytest.approx(2.49 / 2.69)
+    assert pts[0.95].pairs == 1
+    assert pts[0.95].precision == pytest.approx(0.99)
+    assert pts[0.95].recall == pytest.approx(0.99 / 2.69)
+
+
+def test_threshold_at_a_probability_is_inclusive() -> None:
+    assert tradeoff([0.9, 0.9, 0.5], [0.9])[0].pairs == 2
+
+
+def test_choice_maximises_estimated_f1_and_explains_itself() -> None:
+    p = [0.999] * 90 + [0.7] * 10 + [0.05] * 100
+    c = choose_threshold(p, [0.5, 0.8, 0.99])
+    # at 0.5: P = (89.91+7)/100 = .9691, R = 96.91/101.91 = .9509; at .8/.99: R = .8822
+    assert c.threshold == 0.5
+    assert "maximises the estimated pairwise F1" in c.reason
+    d = c.to_dict()
+    json.dumps(d)
+    assert d["tradeoff"][0]["threshold"] == 0.5
+
+
+def test_user_threshold_is_kept_and_reported() -> None:
+    c = choose_threshold([0.99, 0.6], [0.5, 0.9], user_threshold=0.75)
+    assert c.threshold == 0.75
+    assert c.chosen_by == "user"
+    assert c.point() is not None
+    assert c.point().pairs == 1
+
+
+def test_chart_renders_png(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    c = choose_threshold([0.99, 0.9, 0.6, 0.2], [0.5, 0.9])
+    c.chart(tmp_path / "t.png")
+    assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
