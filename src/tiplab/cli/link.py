@@ -17,6 +17,9 @@ LINK_HELP = """Link records of several agency exports (CSV, Parquet, XLSX) into 
 
   tiplab link evaluate DIR --truth TRUTH.csv [--json]   (quality against known truth)
 
+  tiplab link --all --out DIR [--data-dir D]   (every active case record in the system of
+  record; identifiers are unsealed in memory only and never written to DIR)
+
 With no FILE, the files named in ROLES.yaml (``file:``) are linked. Files written by
 ``tiplab encode`` are linked on their encodings only.
 """
@@ -60,6 +63,39 @@ def _inputs(files: list[Path], roles_path: Path | None) -> list[Any]:
     return out
 
 
+#: Role -> column of the store's linkage table (``CaseStore.linkage_records``).
+STORE_ROLES = {"first_name": "given_name", "last_name": "family_name", "full_name": "full_name",
+               "birth_date": "birth_date", "sex": "sex", "citizenship": "citizenship",
+               "phone": "phone", "document_number": "document_number"}
+STORE_ATTRIBUTES = {"year": "year", "region_of_exploitation": "region_of_exploitation",
+                    "sex": "sex", "age_band": "age_band",
+                    "exploitation_form": "exploitation_form"}
+
+
+def _store_inputs(data_dir: Path | None) -> list[Any]:
+    """One LinkInput per source agency from the system of record (identifiers in memory)."""
+    import pyarrow.compute as pc
+
+    from tiplab.linkage import LinkageError, LinkInput
+    from tiplab.store import open_store
+
+    store = open_store(data_dir)
+    loader = getattr(store, "linkage_records", None)
+    if loader is None:
+        raise LinkageError("this system-of-record store cannot provide records for linkage")
+    table = loader(with_identifiers=True)
+    if table.num_rows == 0:
+        raise LinkageError("the system of record holds no active case records to link")
+    inputs = []
+    for source in sorted(set(table.column("source_agency").to_pylist())):
+        part = table.filter(pc.equal(table.column("source_agency"), source))
+        roles = {r: c for r, c in STORE_ROLES.items()
+                 if part.column(c).null_count < part.num_rows}
+        inputs.append(LinkInput(source=source, table=part, record_id="record_id", roles=roles,
+                                date_formats=["%Y-%m-%d"], attributes=dict(STORE_ATTRIBUTES)))
+    return inputs
+
+
 def link_command(
     files: list[Path] = typer.Argument(None, help="Input files; or 'evaluate DIR'."),
     roles: Path = typer.Option(None, "--roles", help="ROLES.yaml: column roles per input."),
@@ -72,6 +108,10 @@ def link_command(
         None, "--decisions", help="Review decisions file (CSV/Parquet) to respect."
     ),
     truth: Path = typer.Option(None, "--truth", help="With 'evaluate': truth CSV."),
+    link_all: bool = typer.Option(False, "--all",
+                                  help="Link every active case record in the system of record."),
+    data_dir: Path = typer.Option(None, "--data-dir", envvar="TIPLAB_DATA_DIR",
+                                  help="With --all: the data directory."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     files = list(files or [])
@@ -90,7 +130,13 @@ def link_command(
 
         settings = LinkSettings(engine=engine, threshold=threshold)  # type: ignore[arg-type]
         dec = read_decisions(decisions) if decisions else None
-        result = link(_inputs(files, roles), settings, decisions=dec)
+        if link_all:
+            if files or roles:
+                raise LinkageError("--all links the system of record: give no FILE or --roles")
+            inputs = _store_inputs(data_dir)
+        else:
+            inputs = _inputs(files, roles)
+        result = link(inputs, settings, decisions=dec)
         result.write(out)
         if as_json:
             emit_json(result.summary())

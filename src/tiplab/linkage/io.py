@@ -15,34 +15,28 @@ ENCODING_METADATA_KEY = b"tiplab.encoding"
 
 
 def read_table(path: str | Path) -> pa.Table:
-    """Read a CSV, Parquet or XLSX file to Arrow (CSV and XLSX columns as strings)."""
+    """Read an agency export to Arrow.
+
+    Parquet keeps its types (encoded files carry their metadata there); every other format the
+    importer reads — CSV in any encoding and delimiter, XLSX, JSON, NDJSON — goes through
+    :func:`tiplab.ingest.read_file`, so linkage reads exactly what the importer reads, as text.
+    """
+    from tiplab.errors import TiplabError
+    from tiplab.ingest.readers import ROW, read_file
+
     p = Path(path)
     if not p.exists():
         raise LinkageError(f"{p}: file not found")
-    suffix = p.suffix.lower()
     try:
-        if suffix == ".parquet":
+        if p.suffix.lower() in (".parquet", ".pq"):
             return pq.read_table(p)
-        if suffix in (".csv", ".txt", ".tsv"):
-            import duckdb
-
-            con = duckdb.connect()
-            try:
-                return con.sql(
-                    "SELECT * FROM read_csv(?, all_varchar=true, header=true)", params=[str(p)]
-                ).to_arrow_table()
-            finally:
-                con.close()
-        if suffix in (".xlsx", ".xlsm"):
-            import pandas as pd
-
-            df = pd.read_excel(p, dtype=str)
-            return pa.Table.from_pandas(df, preserve_index=False)
-    except LinkageError:
-        raise
-    except Exception as e:  # the readers raise many types; name the file
+        raw = read_file(p)
+    except TiplabError as e:
         raise LinkageError(f"{p}: cannot read the file: {e}") from e
-    raise LinkageError(f"{p}: unsupported file type '{suffix}'; use .csv, .parquet or .xlsx")
+    except Exception as e:  # pyarrow raises many types; name the file
+        raise LinkageError(f"{p}: cannot read the file: {e}") from e
+    table = raw.table
+    return table.drop_columns([ROW]) if ROW in table.column_names else table
 
 
 def encoding_metadata(table: pa.Table) -> dict[str, object] | None:

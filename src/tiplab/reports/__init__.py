@@ -1,0 +1,18 @@
+"""Charts and maps for reports (PNG/SVG) and map data for the web (GeoJSON for Leaflet)."""
+
+from tiplab.reports.charts import bar_chart, trend_chart
+from tiplab.reports.maps import (
+    choropleth,
+    country_centroids,
+    flow_lines,
+    flow_map,
+    hotspot_map,
+    leaflet_geojson,
+    regions_layer,
+    world_layer,
+)
+
+__all__ = [
+    "bar_chart", "choropleth", "country_centroids", "flow_lines", "flow_map", "hotspot_map",
+    "leaflet_geojson", "regions_layer", "trend_chart", "world_layer",
+]

@@ -1,0 +1,159 @@
+"""Hotspots on lattices with planted truth, emerging patterns, maps and Leaflet data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from tiplab.analysis import HotspotSettings, emerging_hotspots, hotspots, local_statistics
+from tiplab.analysis.hotspots import classify_emerging
+
+
+def _lattice(n: int = 10):
+    from libpysal.weights import lat2W
+
+    w = lat2W(n, n, rook=False)
+    return w
+
+
+def test_gi_star_recovers_planted_hotspot_on_lattice() -> None:
+    """10x10 queen lattice, 3x3 block with 3x the rate; over 20 seeds the planted block is
+    found (BH q < 0.05) and almost nothing far from it is."""
+    w = _lattice()
+    rng = np.random.default_rng(42)
+    planted = np.zeros((10, 10), bool)
+    planted[2:5, 6:9] = True
+    far = np.ones((10, 10), bool)
+    far[1:6, 5:10] = False  # the block and its ring of neighbours
+    recall, false = [], []
+    for seed in range(20):
+        pop = rng.integers(100_000, 200_000, 100)
+        rate = np.where(planted.ravel(), 30.0, 10.0)
+        counts = rng.poisson(rate * pop / 1e5)
+        st = local_statistics(counts / pop * 1e5, w, permutations=499, seed=seed)
+        hot = (st["gi_class"] == "hot").to_numpy().reshape(10, 10)
+        recall.append(hot[planted].mean())
+        false.append(hot[far].mean())
+    assert np.mean(recall) >= 0.85
+    assert np.mean(false) <= 0.02
+
+
+def _region_cases(counts: np.ndarray, ids: list[str], years: list[int]) -> pa.Table:
+    """Case rows: counts[i, j] records in region i, year j."""
+    reg = np.repeat(np.repeat(ids, len(years)), counts.ravel())
+    yr = np.repeat(np.tile(years, len(ids)), counts.ravel())
+    days = np.array([(dt.date(int(y), 6, 1) - dt.date(1970, 1, 1)).days for y in yr])
+    return pa.table({"region_of_exploitation": reg,
+                     "registration_date": pa.array(days.astype("datetime64[D]"), pa.date32())})
+
+
+def test_hotspots_on_region_table_with_adjacency_csv(tmp_path) -> None:
+    w = _lattice(6)
+    ids = [f"R{i:02d}" for i in range(36)]
+    edges = [(ids[i], ids[j]) for i, ns in w.neighbors.items() for j in ns if i < j]
+    adj = tmp_path / "adjacency.csv"
+    adj.write_text("region_a,region_b\n" + "\n".join(f"{a},{b}" for a, b in edges))
+    pop = np.full(36, 50_000)
+    rate = np.full(36, 8.0)
+    block = [0, 1, 6, 7]
+    rate[block] = 40.0
+    counts = np.round(rate * pop / 1e5).astype(int)[:, None]
+    t = _region_cases(counts, ids, [2020])
+    regions = pa.table({"code": ids, "population": pop.astype(float)})
+    r = hotspots(t, regions, adj, HotspotSettings(permutations=999), data_version="dv-x")
+    hot = set(r.table.filter(pa.compute.equal(r.table["gi_class"], "hot"))
+              .column("region").to_pylist())
+    assert set(np.array(ids)[block]) <= hot
+    assert r.extra["global_moran"]["I"] > 0
+    assert r.data_version == "dv-x"
+
+
+def test_emerging_classes_on_known_patterns() -> None:
+    years = 10
+    z = np.zeros((5, years))
+    hot = np.zeros((5, years), bool)
+    hot[0, -1] = True                                  # new
+    hot[1:4] = True
+    z[1] = np.linspace(2, 6, years)     # intensifying
+    z[2] = 3 + np.tile([0.1, -0.1], 5)  # persistent
+    z[3] = np.linspace(6, 2, years)     # diminishing
+    hot[4, :-1] = True                                 # historical
+    got = classify_emerging(z, hot)["pattern"].tolist()
+    assert got == ["new", "intensifying", "persistent", "diminishing", "historical"]
+
+
+def test_emerging_hotspots_finds_a_growing_cluster(tmp_path) -> None:
+    w = _lattice(6)
+    ids = [f"R{i:02d}" for i in range(36)]
+    edges = [(ids[i], ids[j]) for i, ns in w.neighbors.items() for j in ns if i < j]
+    adj = tmp_path / "adj.csv"
+    adj.write_text("a,b\n" + "\n".join(f"{a},{b}" for a, b in edges))
+    rng = np.random.default_rng(3)
+    years = list(range(2015, 2025))
+    base = np.full((36, len(years)), 10.0)
+    block = [28, 29, 34, 35]
+    base[block, :] = 10.0 * np.linspace(3, 8, len(years))
+    counts = rng.poisson(base * 0.5)
+    t = _region_cases(counts, ids, years)
+    regions = pa.table({"code": ids, "population": np.full(36, 50_000.0)})
+    r = emerging_hotspots(t, regions, adj, HotspotSettings(permutations=199))
+    pat = dict(zip(r.tables["patterns"].column("region").to_pylist(),
+                   r.tables["patterns"].column("pattern").to_pylist(), strict=True))
+    assert all(pat[ids[i]] in ("intensifying", "persistent") for i in block)
+    assert sum(p != "no pattern" for p in pat.values()) <= 8
+
+
+def test_world_layer_codes_fixed() -> None:
+    from tiplab.reports import country_centroids, world_layer
+
+    w = world_layer()
+    assert len(w) == 177
+    codes = set(w["iso_a3"].dropna())
+    assert {"FRA", "NOR", "XKX"} <= codes
+    assert "-99" not in codes
+    assert w["iso_a3"].dropna().is_unique
+    c = country_centroids().set_index("iso_a3")
+    # France's point lies in metropolitan France, not French Guiana.
+    assert 42 < c.loc["FRA", "lat"] < 51
+    assert -5 < c.loc["FRA", "lon"] < 8
+
+
+def test_great_circle_endpoints_and_leaflet(tmp_path) -> None:
+    from tiplab.reports import flow_lines, leaflet_geojson, world_layer
+    from tiplab.reports.maps import great_circle
+
+    line = great_circle(np.array([0.0]), np.array([0.0]), np.array([90.0]), np.array([0.0]), 5)
+    assert line[0, 0] == pytest.approx([0, 0])
+    assert line[0, -1] == pytest.approx([90, 0])
+    assert line[0, 2] == pytest.approx([45, 0])
+    fl = flow_lines(pa.table({"origin_country": ["NGA", "ROU"],
+                              "country_of_exploitation": ["ITA", "ROU"], "n": [5, 9]}))
+    assert len(fl) == 1
+    assert fl.loc[0, "n"] == 5
+    fc = leaflet_geojson(world_layer(), pa.table({"iso_a3": ["FRA"], "rate": [1.5]}),
+                         layer_key="iso_a3", columns=("rate",))
+    props = {f["properties"]["iso_a3"]: f["properties"] for f in fc["features"]}
+    assert props["FRA"]["rate"] == 1.5
+    assert props["DEU"]["rate"] is None
+
+
+def test_static_maps_are_written(tmp_path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from tiplab.reports import choropleth, flow_map, hotspot_map
+
+    layer = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1)],
+                             crs="EPSG:4326")
+    vals = pa.table({"region": ["A", "B"], "rate": [1.0, 3.0], "gi_class": ["hot", "cold"]})
+    p1 = hotspot_map(layer, vals, path=tmp_path / "h.png")
+    p2 = choropleth(layer, vals, key="region", layer_key="code", value="rate",
+                    path=tmp_path / "c.svg")
+    p3 = flow_map(pa.table({"origin_country": ["NGA"], "country_of_exploitation": ["ITA"],
+                            "n": [3]}), path=tmp_path / "f.png")
+    assert p1.read_bytes()[:4] == b"\x89PNG"
+    assert p3.read_bytes()[:4] == b"\x89PNG"
+    assert b"<svg" in p2.read_bytes()[:400]
