@@ -37,7 +37,7 @@ def test_sign_in_navigate_be_refused_and_sign_out(page: Page, live_server, org, 
     expect(page.get_by_role("heading", name="Home", level=1)).to_be_visible()
     expect(page.get_by_role("heading", name="Your recent activity")).to_be_visible()
     menu = page.get_by_role("navigation", name="Main menu")
-    expect(menu.get_by_role("link")).to_have_text(["Home", "API tokens"])
+    expect(menu.get_by_role("link")).to_have_text(["Home", "Data intake", "Cases", "API tokens"])
     menu.get_by_role("link", name="API tokens").click()
     expect(page.get_by_role("heading", name="API tokens", level=1)).to_be_visible()
     expect(menu.get_by_role("link", name="API tokens")).to_have_attribute("aria-current", "page")
@@ -102,7 +102,7 @@ def test_keyboard_only_reaches_the_main_menu(page: Page, live_server, org, conso
     assert page.evaluate("document.activeElement.textContent.trim()") == "Home"
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/accounts/tokens/$"))
+    expect(page).to_have_url(re.compile(r"/cases/intake/$"))
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle + ''")
     assert outline  # focus styles exist (checked visually in docs/screenshots)
     assert console_errors == []

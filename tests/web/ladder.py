@@ -122,3 +122,94 @@ LADDER: list[Rung] = [
 EXEMPT: dict[str, str] = {
     "api:api-root": "Ninja's bare /api/ root; answers 404 in the error shape (test_api.py)",
 }
+
+
+# --- cases app: data intake, import history, case browser, API (appended) ------------------
+from tests.web import test_cases_support as _cs  # noqa: E402
+
+from tiplab_web.core.roles import DATA_STEWARD  # noqa: E402
+
+INTAKE = frozenset({ANALYST, DATA_STEWARD, AGENCY_REPORTER})
+CASE_VIEWERS = frozenset({ANALYST, DATA_STEWARD})
+STEWARD = frozenset({DATA_STEWARD})
+
+
+def _intake_post(world: Any, user: Any) -> dict[str, Any]:
+    return {"file": _cs.upload("police.csv", _cs.BAD), "profile": "__infer__"}
+
+
+def _api_submit(world: Any, user: Any) -> dict[str, Any]:
+    return {"file": _cs.upload("police.csv", _cs.FIXED),
+            "profile_file": _cs.upload("p.yaml", _cs.PROFILE)}
+
+
+LADDER += [
+    Rung("cases:intake", allowed=INTAKE),
+    Rung("cases:intake", "post", allowed=INTAKE, data=_intake_post),
+    Rung("cases:intake_preview", allowed=INTAKE, kwargs=_cs.upload_kwargs, outsider=True),
+    Rung("cases:intake_profile", allowed=INTAKE, kwargs=_cs.upload_without_profile_kwargs,
+         outsider=True),
+    Rung("cases:intake_profile", "post", allowed=INTAKE, kwargs=_cs.upload_kwargs,
+         data={"text": _cs.PROFILE}, outsider=True),
+    Rung("cases:intake_replace", "post", allowed=INTAKE, kwargs=_cs.upload_kwargs,
+         data=lambda w, u: {"file": _cs.upload("fixed.csv", _cs.FIXED)}, outsider=True),
+    Rung("cases:intake_confirm", "post", allowed=INTAKE,
+         kwargs=_cs.upload_without_profile_kwargs, outsider=True,
+         note="without a profile it sends the user to the profile page: no import starts"),
+    Rung("cases:job", allowed=INTAKE, kwargs=_cs.job_kwargs, outsider=True),
+    Rung("cases:job_status", allowed=INTAKE, kwargs=_cs.job_kwargs, outsider=True),
+    Rung("cases:batches", allowed=INTAKE),
+    # Batches are scoped by agency, not owner: analysts see every agency, so no outsider
+    # rows here; reporter isolation is tested in test_cases_intake.py.
+    Rung("cases:batch", allowed=INTAKE, kwargs=_cs.batch_kwargs),
+    Rung("cases:batch_rejects", allowed=INTAKE, kwargs=_cs.batch_kwargs),
+    Rung("cases:batch_supersede", allowed=INTAKE, kwargs=_cs.batch_kwargs),
+    Rung("cases:batch_supersede", "post", allowed=INTAKE, kwargs=_cs.batch_kwargs,
+         data=_intake_post),
+    Rung("cases:list", allowed=CASE_VIEWERS),
+    Rung("cases:detail", allowed=CASE_VIEWERS, kwargs=_cs.record_kwargs),
+    Rung("cases:reveal", allowed=STEWARD, kwargs=_cs.record_kwargs),
+    Rung("cases:reveal", "post", allowed=STEWARD, kwargs=_cs.record_kwargs),
+    Rung("api:list_batches", api=True, allowed=TOKEN_HOLDERS, denied=401),
+    Rung("api:get_batch", api=True, allowed=TOKEN_HOLDERS, denied=401, kwargs=_cs.batch_kwargs),
+    Rung("api:get_rejects", api=True, allowed=TOKEN_HOLDERS, denied=401,
+         kwargs=_cs.batch_kwargs),
+    Rung("api:submit_batch", "post", api=True, allowed=TOKEN_HOLDERS, denied=401,
+         data=_api_submit, ok=(201,)),
+    Rung("api:preview_batch", "post", api=True, allowed=TOKEN_HOLDERS, denied=401,
+         data=_api_submit, ok=(200,)),
+]
+
+
+# --- linkage and estimates apps (appended) --------------------------------------------------
+from tests.web import test_linkage_support as _ls  # noqa: E402
+
+from tiplab_web.core.roles import POLICY_OFFICER  # noqa: E402
+
+LINKERS = frozenset({ANALYST, DATA_STEWARD})
+INSIGHTS = frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER})
+
+LADDER += [
+    Rung("linkage:runs", allowed=LINKERS),
+    Rung("linkage:runs", "post", allowed=LINKERS, data={"threshold": "0.9"},
+         note="no agency chosen: the form comes back with an error, no run starts"),
+    Rung("linkage:run", allowed=LINKERS, kwargs=_ls.link_run_kwargs, outsider=True),
+    Rung("linkage:run_status", allowed=LINKERS, kwargs=_ls.link_run_kwargs, outsider=True),
+    Rung("linkage:threshold_chart", allowed=LINKERS, kwargs=_ls.link_run_kwargs,
+         outsider=True),
+    Rung("linkage:review", allowed=STEWARD, kwargs=_ls.link_run_kwargs, outsider=True),
+    Rung("linkage:review_pair", allowed=STEWARD, kwargs=_ls.review_pair_kwargs,
+         outsider=True),
+    Rung("linkage:review_pair", "post", allowed=STEWARD, kwargs=_ls.review_pair_kwargs,
+         data={"decision": "non-match"}, outsider=True),
+    Rung("estimates:runs", allowed=INSIGHTS),
+    Rung("estimates:new", allowed=LINKERS),
+    Rung("estimates:new", "post", allowed=LINKERS, data={"input_kind": "shipped"},
+         note="no table chosen: the form comes back with an error, no run starts"),
+    Rung("estimates:run", allowed=INSIGHTS, kwargs=_ls.estimation_run_kwargs, outsider=True),
+    Rung("estimates:run_status", allowed=INSIGHTS, kwargs=_ls.estimation_run_kwargs,
+         outsider=True),
+    Rung("estimates:run_json", allowed=INSIGHTS, kwargs=_ls.estimation_run_kwargs,
+         outsider=True),
+    Rung("estimates:chart", allowed=INSIGHTS, kwargs=_ls.chart_kwargs, outsider=True),
+]

@@ -8,6 +8,7 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.web.conftest import make_token
 
 pytestmark = pytest.mark.django_db
@@ -18,6 +19,9 @@ FEW = settings(
     database=None,
     suppress_health_check=list(HealthCheck),
 )
+#: Uploads validated by their content (file type, profile): a schema-valid request may
+#: rightly be refused (415, 422), so the "valid data is accepted" check does not apply.
+CONTENT_VALIDATED = {("POST", "/api/cases/batches"), ("POST", "/api/cases/batches/preview")}
 
 
 def operations():
@@ -35,12 +39,18 @@ def test_api_conforms_to_its_schema_with_a_token(world):
         @FEW
         @given(case=operation.as_strategy())
         def check(case):
-            response = case.call_and_validate(headers=headers)
+            excluded = (
+                [positive_data_acceptance]
+                if (case.method.upper(), case.operation.path) in CONTENT_VALIDATED
+                else []
+            )
+            response = case.call_and_validate(headers=headers, excluded_checks=excluded)
             calls.setdefault(case.operation.path, []).append(response.status_code)
 
         check()
     assert set(calls["/api/me"]) == {200}
     assert set(calls["/api/health"]) == {200}
+    assert {"/api/cases/batches", "/api/cases/batches/{batch_id}"} <= set(calls)
 
 
 def test_api_refuses_generated_calls_without_a_token():

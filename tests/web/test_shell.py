@@ -77,8 +77,8 @@ def _menu(client) -> list[str]:
 
 def test_menu_shows_only_what_the_role_may_use(client_as):
     assert _menu(client_as("administrator")) == ["home", "audit", "users", "organisations"]
-    assert _menu(client_as("analyst")) == ["home", "tokens"]
-    assert _menu(client_as("agency_reporter")) == ["home", "tokens"]
+    assert _menu(client_as("analyst")) == ["home", "intake", "cases", "tokens"]
+    assert _menu(client_as("agency_reporter")) == ["home", "submit", "tokens"]
     assert _menu(client_as("stakeholder")) == ["home"]
 
 
@@ -108,7 +108,7 @@ def test_nav_registry_accepts_new_entries_and_skips_unmounted_urls(client_as):
                 order=21,
             )
         )
-        assert _menu(client_as("analyst")) == ["home", "cases-test", "tokens"]
+        assert _menu(client_as("analyst")) == ["home", "intake", "cases", "cases-test", "tokens"]
         assert "cases-test" not in _menu(client_as("policy_officer"))
         with pytest.raises(KeyError):
             nav.register(
@@ -144,7 +144,10 @@ def test_dashboard_shows_recent_activity_and_admin_counts(world, client_as):
     assert "auth.login" in html  # the admin's own sign-in, from the audit log
 
     analyst_page = client_as("analyst").get(reverse("core:home"))
-    assert [p.panel.key for p in analyst_page.context["panels"]] == ["recent_activity"]
+    assert [p.panel.key for p in analyst_page.context["panels"]] == [
+        "records_by_source", "data_freshness", "recent_imports", "open_problems",
+        "recent_activity",
+    ]
 
 
 def test_lazy_panels_load_through_htmx_and_failures_are_contained(client_as, caplog):

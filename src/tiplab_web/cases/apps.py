@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     label = "cases"
     verbose_name = "Case data"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import panels
+
+        panels.register()
