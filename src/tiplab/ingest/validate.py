@@ -548,9 +548,12 @@ def _split(ctx: _Ctx, raw: RawTable) -> Validated:
             "row": pa.array([m[0] for m in raw.malformed], pa.int64()),
             "text": pa.array([m[2] for m in raw.malformed], pa.string()),
             "err": pa.array([m[1] for m in raw.malformed], pa.string())}))
-        con.execute("INSERT INTO issues SELECT row, '(line)', NULL, text, 'E_MALFORMED_LINE', "
-                    "'error', printf('row %d: the line does not split into the header''s "
-                    "columns (%s)', row, err) FROM malformed")
+        # A case file's unparsed line may hold names: its text stays only in the sealed
+        # rejected row, never in an issue an analyst sees.
+        shown = "text" if ctx.profile.kind == "aggregate" else "NULL"
+        con.execute(f"INSERT INTO issues SELECT row, '(line)', NULL, {shown}, "
+                    "'E_MALFORMED_LINE', 'error', printf('row %d: the line does not split "
+                    "into the header''s columns (%s)', row, err) FROM malformed")
     con.execute("CREATE TEMP TABLE row_status AS SELECT row, "
                 "bool_or(severity = 'error') AS has_error, "
                 "list(DISTINCT code ORDER BY code) FILTER (WHERE severity = 'warning') AS warns "

@@ -35,6 +35,11 @@ class Organisation(models.Model):
     country = models.CharField(
         _("country"), max_length=2, help_text=_("ISO 3166-1 alpha-2 code, e.g. FR.")
     )
+    source_agency = models.CharField(
+        _("source agency code"), max_length=200, blank=True,
+        help_text=_("The source name this organisation's data is imported under (e.g. "
+                    "'police'); empty means the organisation's name."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
@@ -44,6 +49,11 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def source(self) -> str:
+        """The source agency its case data carries."""
+        return self.source_agency or self.name
 
 
 class Profile(models.Model):

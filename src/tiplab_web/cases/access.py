@@ -34,7 +34,7 @@ def own_agency(user: Any) -> str | None:
     if can(user, "cases.import"):
         return None
     org = organisation_of(user)
-    return org.name if org is not None else ""
+    return org.source if org is not None else ""
 
 
 def batches_for(user: Any) -> QuerySet[ImportBatch]:

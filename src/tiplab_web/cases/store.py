@@ -290,21 +290,32 @@ class DjangoCaseStore:
                 with raw.copy(sql) as copy:
                     copy.write(buf.getvalue())
             return
-        if isinstance(rows, tuple):
-            con, rel = rows
-            try:
-                data = rel.fetchall()
-            finally:
-                con.close()
-        else:
-            data = rows
-        if not data:
-            return
         placeholders = ", ".join(["%s"] * len(cols))
         sql = (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in cols)}) "
                f"VALUES ({placeholders})")
-        with connection.cursor() as cur:
-            cur.executemany(sql, data)
+        if not isinstance(rows, tuple):
+            if rows:
+                with connection.cursor() as cur:
+                    cur.executemany(sql, rows)
+            return
+        con, rel = rows
+        try:
+            result = con.execute(rel.sql_query())
+            if connection.vendor == "sqlite":
+                # Straight to the driver, in chunks: Django's wrapper adds nothing here, and
+                # chunks keep memory flat. Same connection, so same transaction.
+                connection.ensure_connection()
+                raw = connection.connection.cursor()
+                qmark = sql.replace("%s", "?")
+                while chunk := result.fetchmany(50_000):
+                    raw.executemany(qmark, chunk)
+                raw.close()
+            else:
+                with connection.cursor() as cur:
+                    while chunk := result.fetchmany(50_000):
+                        cur.executemany(sql, chunk)
+        finally:
+            con.close()
 
 
 def _fault_point() -> None:

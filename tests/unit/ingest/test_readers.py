@@ -61,6 +61,9 @@ def test_malformed_lines_are_kept_as_rejects(tmp_path: Path) -> None:
     rej = p.result.rejected.to_pylist()
     assert [r["row"] for r in rej] == [3]
     assert rej[0]["reasons"][0]["code"] == "E_MALFORMED_LINE"
+    # The unparsed line may hold names: it is never copied into an issue.
+    assert rej[0]["reasons"][0]["value"] is None
+    assert "oops" not in rej[0]["reasons"][0]["message"]
 
 
 def test_xlsx_with_merged_header_cells_and_trailing_empty_rows(tmp_path: Path) -> None:

@@ -34,6 +34,10 @@ ORGANISATIONS = {
     "Migrant Workers' Association": Organisation.Kind.NGO,
 }
 
+#: Organisation -> the source agency its demo data is imported under (see setup_demo).
+DEMO_SOURCE_AGENCY = {"National Police": "police", "Labour Inspectorate": "labour_inspectorate",
+                      "Shelter NGO": "ngo_shelters"}
+
 #: username, role, organisation
 DEMO_USERS = [
     ("demo-admin", R.ADMINISTRATOR, "National Rapporteur's Office"),
@@ -105,6 +109,11 @@ class Command(BaseCommand):
                 orgs[name], _ = Organisation.objects.get_or_create(
                     name=name, defaults={"kind": kind, "country": "ZZ"}
                 )
+                # The simulated country's exports are imported under its agency keys.
+                code = DEMO_SOURCE_AGENCY.get(name, "")
+                if orgs[name].source_agency != code:
+                    orgs[name].source_agency = code
+                    orgs[name].save(update_fields=["source_agency"])
             for username, role, org_name in DEMO_USERS:
                 password, otp_secret = known.get(username, ("", ""))
                 password = password or make_password_text()
