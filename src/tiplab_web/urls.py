@@ -13,6 +13,9 @@ urlpatterns = [
     path("audit/", include("tiplab_web.audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
+    path("linkage/", include("tiplab_web.linkage.urls")),
+    path("estimates/", include("tiplab_web.estimates.urls")),
+    path("insights/", include("tiplab_web.insights.urls")),
 ]
 
 # The cases app's pages, once it has them (namespace "cases").

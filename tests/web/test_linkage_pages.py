@@ -48,9 +48,12 @@ def test_link_run_stores_counts_and_files_without_identifiers(client_as, seeded)
     assert sum(p["persons"] for p in run.capture_patterns) == run.persons
     assert sum(run.persons_by_agency_count.values()) == run.persons
     assert run.threshold == run.threshold_choice["threshold"]
-    assert run.threshold_choice["tradeoff"] and run.threshold_choice["reason"]
-    assert run.quality["pairwise_f1"] > 0.8 and run.quality["bcubed_f1"] > 0.9
-    assert run.data_version == run.data_version.strip() and run.settings["mode"] == "clear"
+    assert run.threshold_choice["tradeoff"]
+    assert run.threshold_choice["reason"]
+    assert run.quality["pairwise_f1"] > 0.8
+    assert run.quality["bcubed_f1"] > 0.9
+    assert run.data_version == run.data_version.strip()
+    assert run.settings["mode"] == "clear"
     # result files: present, and no clear name or phone number anywhere in them
     folder = services.run_dir(run)
     for name in services.FILES:
@@ -65,19 +68,22 @@ def test_link_run_stores_counts_and_files_without_identifiers(client_as, seeded)
         persons.column_names)
     # audited: the run and the bulk access to identifiers
     started = AuditEntry.objects.get(action="linkage.run")
-    assert started.object_id == str(run.pk) and started.details["sources"] == sorted(ls.AGENCIES)
+    assert started.object_id == str(run.pk)
+    assert started.details["sources"] == sorted(ls.AGENCIES)
     bulk = AuditEntry.objects.get(action="linkage.identifiers_accessed")
     assert bulk.details["records"] == n_records
     # the run page: trade-off, overlap and quality, and no identifier
     html = client.get(reverse("linkage:run", args=[run.pk])).content.decode()
     assert run.threshold_choice["reason"][:40] in html
-    assert "Capture patterns" in html and "B-cubed" in html
+    assert "Capture patterns" in html
+    assert "B-cubed" in html
     assert "Use for estimation" in html
     assert "Review uncertain pairs" not in html  # analysts do not review
     for secret in seeded[:40]:
         assert secret not in html
     chart = client.get(reverse("linkage:threshold_chart", args=[run.pk]))
-    assert chart["Content-Type"] == "image/svg+xml" and b"<svg" in chart.content
+    assert chart["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in chart.content
 
 
 def test_review_decisions_are_stored_audited_and_respected(client_as, seeded):
@@ -93,9 +99,11 @@ def test_review_decisions_are_stored_audited_and_respected(client_as, seeded):
         run, merged.source_r, merged.record_id_r)
     # side by side with identifiers, for the steward; the view is audited
     response = steward.get(reverse("linkage:review_pair", args=[run.pk, merged.index]))
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
     left = services.record_fields(merged.source_l, merged.record_id_l, with_identifiers=True)
-    assert left["family_name"] and left["family_name"] in response.content.decode()
+    assert left["family_name"]
+    assert left["family_name"] in response.content.decode()
     view = AuditEntry.objects.get(action="linkage.review_view")
     assert view.details["pair_index"] == merged.index
     assert left["family_name"] not in str(view.details)
@@ -107,7 +115,8 @@ def test_review_decisions_are_stored_audited_and_respected(client_as, seeded):
     assert (d.source_l, d.record_id_l, d.decision, d.run) == (
         merged.source_l, merged.record_id_l, "non-match", run)
     decided = AuditEntry.objects.get(action="linkage.decide")
-    assert decided.details["decision"] == "non-match" and decided.object_id == str(d.pk)
+    assert decided.details["decision"] == "non-match"
+    assert decided.object_id == str(d.pk)
     assert merged.index not in [p.index for p in services.review_queue(run)]
     # the next run respects the decision: the two records are two persons now
     second = _run(steward)

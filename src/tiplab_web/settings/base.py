@@ -49,6 +49,9 @@ INSTALLED_APPS = [
     "tiplab_web.accounts",
     "tiplab_web.audit",
     "tiplab_web.cases",
+    "tiplab_web.linkage",
+    "tiplab_web.estimates",
+    "tiplab_web.insights",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,196 @@
+"""Multiple systems estimation behind the web pages: read the chosen input (a link run's
+person table, a published pattern-count table, an uploaded one), run ``tiplab.estimation``
+in the background, store the result JSON and the charts (SVG and PNG, rendered offline by
+vl-convert) under ``DATA_DIR/estimates/<run>/``."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from tiplab.estimation import (
+    METHODS,
+    CaptureTable,
+    EstimationError,
+    estimate,
+    estimate_strata,
+    sensitivity_table,
+    sparse_warnings,
+)
+from tiplab_web import audit
+from tiplab_web.linkage import background
+from tiplab_web.linkage.services import persons_path
+
+from .models import EstimationRun
+
+log = logging.getLogger("tiplab.web.estimates")
+
+STRATA = ("year", "region_of_exploitation", "sex", "age_band", "exploitation_form")
+#: the methods offered on the form (``fixed`` needs a model formula: CLI only for now)
+FORM_METHODS = tuple(m for m in METHODS if m != "fixed")
+CHARTS = ("methods", "bootstrap", "strata")
+CHART_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def tables_dir() -> Path:
+    """Where the published multiple-list tables are (``TIPLAB_MSE_TABLES_DIR``; default the
+    shared ``data/mse`` folder next to the repository)."""
+    configured = getattr(settings, "TIPLAB_MSE_TABLES_DIR", None)
+    if configured:
+        return Path(configured)
+    return Path(settings.BASE_DIR).parents[2] / "shared" / "data" / "mse"
+
+
+def shipped_tables() -> list[str]:
+    folder = tables_dir()
+    return sorted(p.name for p in folder.glob("*.csv")) if folder.is_dir() else []
+
+
+def run_dir(run: EstimationRun) -> Path:
+    return Path(settings.DATA_DIR) / "estimates" / str(run.pk)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def input_path(run: EstimationRun) -> Path:
+    if run.input_kind == EstimationRun.LINK_RUN:
+        return persons_path(run.link_run)
+    if run.input_kind == EstimationRun.SHIPPED:
+        return tables_dir() / run.input_name
+    return run_dir(run) / "input.csv"
+
+
+def start_run(request: Any, *, input_kind: str, parameters: dict[str, Any],
+              link_run: Any = None, shipped: str | None = None, upload: Any = None
+              ) -> EstimationRun:
+    """Create the run with its input provenance, audit it, estimate in the background."""
+    from tiplab_web.core.access import organisation_of
+
+    run = EstimationRun(organisation=organisation_of(request.user), created_by=request.user,
+                        input_kind=input_kind, parameters=parameters, link_run=link_run)
+    if input_kind == EstimationRun.LINK_RUN:
+        run.input_name = f"link run #{link_run.pk}: persons.parquet"
+        run.data_version = link_run.data_version
+    elif input_kind == EstimationRun.SHIPPED:
+        run.input_name = str(shipped)
+    else:
+        run.input_name = Path(upload.name).name[:300]
+    run.input_sha256 = "0" * 64
+    run.save()
+    if input_kind == EstimationRun.UPLOAD:
+        run_dir(run).mkdir(parents=True, exist_ok=True)
+        with input_path(run).open("wb") as fh:
+            for chunk in upload.chunks():
+                fh.write(chunk)
+    run.input_sha256 = sha256_of(input_path(run))
+    run.save(update_fields=["input_sha256"])
+    audit.record(request, "estimates.run", run, input=run.input_kind, name=run.input_name,
+                 sha256=run.input_sha256, link_run=link_run.pk if link_run else None,
+                 data_version=run.data_version, **parameters)
+    background.start(f"estimate-{run.pk}", lambda: execute(run.pk))
+    return run
+
+
+def _stage(run: EstimationRun, stage: str) -> None:
+    run.stage = stage
+    background.save(run, update_fields=["stage"])
+
+
+def execute(run_id: int) -> None:
+    run = EstimationRun.objects.select_related("link_run").get(pk=run_id)
+    p = run.parameters
+    kw = {"nboot": int(p.get("nboot", 1000)), "seed": p.get("seed")}
+    try:
+        _stage(run, "reading the input")
+        path = input_path(run)
+        strat = None
+        notes: list[str] = []
+        if run.input_kind == EstimationRun.LINK_RUN:
+            by = list(p.get("by") or [])
+            tables = CaptureTable.from_person_table(path, by=by,
+                                                    pool_below=int(p.get("pool_below") or 0))
+            table = tables.total()
+            notes += list(tables.warnings)
+        else:
+            table = CaptureTable.from_csv(path)
+            tables, by = None, []
+        table, dropped = table.remove_noninformative_lists()
+        notes += [f"list dropped: {d}" for d in dropped]
+        _stage(run, "estimating" + (" with the bootstrap" if kw["nboot"] else ""))
+        overall = estimate(table, p.get("method", "stepwise"), **kw)
+        overall.source = run.input_name
+        if run.data_version:  # else keep the table's own fingerprint
+            overall.data_version = run.data_version
+        result: dict[str, Any] = {
+            "overall": overall.to_dict(),
+            "warnings": notes + [w for w in sparse_warnings(table) if w not in overall.warnings],
+            "lists": list(table.names),
+            "list_sizes": table.list_sizes(),
+        }
+        charts: dict[str, Any] = {}
+        if overall.bootstrap is not None:
+            from tiplab.estimation.charts import bootstrap_chart
+
+            charts["bootstrap"] = bootstrap_chart(overall)
+        if tables is not None and by:
+            _stage(run, "estimating each stratum")
+            strat = estimate_strata(tables, p.get("method", "stepwise"), **kw)
+            result["strata"] = strat.to_dict()
+            if strat.results():
+                from tiplab.estimation.charts import strata_chart
+
+                charts["strata"] = strata_chart(strat)
+        if p.get("sensitivity"):
+            _stage(run, "sensitivity across methods")
+            sens = sensitivity_table(table)
+            result["sensitivity"] = sens.to_dict()
+            result["sensitivity_range"] = list(sens.range())
+            from tiplab.estimation.charts import estimates_chart
+
+            charts["methods"] = estimates_chart(sens)
+        _stage(run, "drawing the charts")
+        write_charts(run, charts)
+        result["charts"] = sorted(charts)
+        run.result = result
+        run.status, run.stage = EstimationRun.DONE, "done"
+    except EstimationError as e:
+        run.status, run.stage, run.error = EstimationRun.FAILED, "failed", str(e)[:2000]
+    except Exception as e:  # shown on the run page; the traceback goes to the log
+        log.exception("estimation run %s failed", run_id)
+        run.status, run.stage, run.error = EstimationRun.FAILED, "failed", str(e)[:2000]
+    run.finished_at = timezone.now()
+    background.save(run)
+
+
+def write_charts(run: EstimationRun, charts: dict[str, Any]) -> None:
+    if not charts:
+        return
+    import vl_convert as vlc
+
+    out = run_dir(run)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, chart in charts.items():
+        try:
+            spec = chart.to_json()
+            (out / f"{name}.svg").write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
+            (out / f"{name}.png").write_bytes(vlc.vegalite_to_png(spec, scale=2))
+        except Exception as e:  # a chart must not lose a finished estimate
+            log.warning("chart %s of run %s not written: %s", name, run.pk, e)
+
+
+def chart_path(run: EstimationRun, name: str, fmt: str) -> Path | None:
+    if name not in CHARTS or fmt not in CHART_FORMATS:
+        return None
+    path = run_dir(run) / f"{name}.{fmt}"
+    return path if path.exists() else None

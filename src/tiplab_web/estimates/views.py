@@ -1,0 +1,97 @@
+"""Estimation pages: choose data and method, follow the background run, read the result.
+Thin: the work is in ``services``."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tiplab_web import audit
+from tiplab_web.core.access import can, capability_required
+from tiplab_web.linkage.access import runs_for as link_runs_for
+
+from . import services
+from .access import get_run_for, runs_for
+from .forms import EstimateForm
+from .models import EstimationRun
+
+
+@require_GET
+@capability_required("insights.view")
+def runs(request: HttpRequest) -> HttpResponse:
+    return render(request, "estimates/runs.html", {
+        "runs": runs_for(request.user).select_related("created_by")[:200],
+        "can_run": can(request.user, "estimates.run")})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("estimates.run")
+def new(request: HttpRequest) -> HttpResponse:
+    link_runs = link_runs_for(request.user).filter(status="done")
+    initial = {}
+    if request.method == "GET" and request.GET.get("link_run", "").isdigit():
+        initial = {"input_kind": EstimationRun.LINK_RUN, "link_run": int(request.GET["link_run"])}
+    form = EstimateForm(request.POST or None, request.FILES or None, link_runs=link_runs,
+                        initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        run = services.start_run(request, input_kind=d["input_kind"],
+                                 parameters=form.parameters(), link_run=d.get("link_run"),
+                                 shipped=d.get("shipped"), upload=d.get("upload"))
+        return redirect("estimates:run", pk=run.pk)
+    return render(request, "estimates/new.html", {"form": form})
+
+
+@require_GET
+@capability_required("insights.view")
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_run_for(request.user, pk)
+    o = run.overall
+    strata = (run.result.get("strata") or {}).get("strata", [])
+    return render(request, "estimates/run.html", {
+        "run": run, "o": o, "strata": strata,
+        "sensitivity": (run.result.get("sensitivity") or {}).get("rows", []),
+        "charts": run.result.get("charts", []),
+        "can_run": can(request.user, "estimates.run")})
+
+
+@require_GET
+@capability_required("insights.view")
+def run_status(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_run_for(request.user, pk)
+    response = render(request, "estimates/_status.html", {"run": run})
+    if run.finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_GET
+@capability_required("insights.view")
+def run_json(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole run — provenance, parameters, result — as one JSON document."""
+    run = get_run_for(request.user, pk)
+    body = {
+        "id": run.pk, "status": run.status, "error": run.error or None,
+        "created_at": run.created_at.isoformat(), "created_by": run.created_by.get_username(),
+        "input": {"kind": run.input_kind, "name": run.input_name, "sha256": run.input_sha256,
+                  "link_run": run.link_run_id, "data_version": run.data_version},
+        "parameters": run.parameters, "result": run.result,
+    }
+    audit.record(request, "estimates.download", run, format="json")
+    response = HttpResponse(json.dumps(body, indent=2, ensure_ascii=False),
+                            content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="estimate-{run.pk}.json"'
+    return response
+
+
+@require_GET
+@capability_required("insights.view")
+def chart(request: HttpRequest, pk: int, name: str, fmt: str) -> HttpResponse:
+    run = get_run_for(request.user, pk)
+    path = services.chart_path(run, name, fmt)
+    if path is None:
+        raise Http404
+    return HttpResponse(path.read_bytes(), content_type=services.CHART_FORMATS[fmt])

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+def latest_run_context(request: Any) -> dict[str, Any]:
+    from .access import runs_for
+
+    return {"run": runs_for(request.user).filter(status="done").first()}
+
+
+class LinkageConfig(AppConfig):
+    name = "tiplab_web.linkage"
+    label = "linkage"
+    verbose_name = "Record linkage"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from tiplab_web.core import nav, panels
+
+        nav.register(nav.NavItem(key="linkage", label=_("Linkage"), url_name="linkage:runs",
+                                 capability="linkage.run", order=30))
+        panels.register(panels.Panel(
+            key="latest_link_run", title=_("Latest record linkage"),
+            template="linkage/panels/latest_run.html", capability="linkage.run",
+            context=latest_run_context, order=35))

@@ -1,0 +1,318 @@
+"""Linkage over the system of record: build the inputs, run ``tiplab.linkage.link`` in the
+background, store the run (counts, threshold trade-off, capture patterns, quality against a
+truth file) and its identifier-free result files; the review queue and decisions.
+
+Identifiers are decrypted in memory only (``DjangoCaseStore.linkage_records``) and never
+written: the files under ``DATA_DIR/linkage/<run>/`` hold record ids, person ids,
+probabilities and comparison weights, nothing a name or a date of birth can be read from.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+
+from tiplab.linkage import LinkInput, LinkSettings, evaluate_clusters, link
+from tiplab.linkage.review import DECISION_SCHEMA
+from tiplab_web import audit
+from tiplab_web.cases.models import CaseRecord, ImportBatch
+
+from . import background
+from .models import LinkDecision, LinkRun
+
+log = logging.getLogger("tiplab.web.linkage")
+
+#: store column -> linkage role
+ROLES = {
+    "given_name": "first_name",
+    "family_name": "last_name",
+    "full_name": "full_name",
+    "birth_date": "birth_date",
+    "sex": "sex",
+    "citizenship": "citizenship",
+    "phone": "phone",
+    "document_number": "document_number",
+}
+#: non-identifying strata carried to the person table (the estimation page's strata)
+ATTRIBUTES = ("year", "region_of_exploitation", "sex", "age_band", "exploitation_form")
+IDENTIFIER_FIELDS = ("given_name", "family_name", "full_name", "birth_date",
+                     "document_number", "phone")
+#: result files of a run (all Parquet, none with identifiers)
+FILES = ("clusters", "pairs", "persons", "threshold", "review_queue")
+
+
+def run_dir(run: LinkRun) -> Path:
+    return Path(settings.DATA_DIR) / "linkage" / str(run.pk)
+
+
+def store() -> Any:
+    from tiplab_web.cases.store import DjangoCaseStore
+
+    return DjangoCaseStore(Path(settings.DATA_DIR))
+
+
+def data_version() -> str:
+    from tiplab.snapshot import open_snapshot
+
+    try:
+        return open_snapshot(Path(settings.DATA_DIR)).data_version
+    except Exception as e:  # no snapshot yet, or unreadable: record that, don't fail the run
+        log.warning("no snapshot data version: %s", e)
+        return ""
+
+
+def available_sources() -> list[tuple[str, int]]:
+    """(agency, active records), for the "Link records" form."""
+    rows = (CaseRecord.objects.filter(batch__status=ImportBatch.ACTIVE)
+            .values_list("source_agency").annotate(n=Count("id")).order_by("source_agency"))
+    return [(a, n) for a, n in rows]
+
+
+def link_inputs(table: pa.Table, sources: list[str]) -> list[LinkInput]:
+    """One clear-text ``LinkInput`` per agency from ``linkage_records`` rows. A name role is
+    mapped only when the agency filled it (``full_name`` only without given/family names)."""
+    out = []
+    for source in sources:
+        part = table.filter(pc.equal(table.column("source_agency"), source))
+        if part.num_rows == 0:
+            continue
+        filled = {c for c in ROLES if c in part.column_names
+                  and part.column(c).null_count < part.num_rows}
+        roles = {role: col for col, role in ROLES.items() if col in filled}
+        if {"given_name", "family_name"} & filled:
+            roles.pop("full_name", None)
+        attrs = {a: a for a in ATTRIBUTES if a in part.column_names}
+        out.append(LinkInput(source=source, table=part, record_id="record_id", roles=roles,
+                             attributes=attrs))
+    return out
+
+
+def decisions_table() -> pa.Table:
+    """Every review decision, oldest first, in the shape ``tiplab.linkage`` expects."""
+    rows = list(LinkDecision.objects.order_by("decided_at", "id").values_list(
+        "source_l", "record_id_l", "source_r", "record_id_r", "decision",
+        "decided_by__username", "decided_at"))
+    data: dict[str, list[Any]] = {name: [] for name in DECISION_SCHEMA.names}
+    for row in rows:
+        for name, value in zip(DECISION_SCHEMA.names[:6], row[:6], strict=True):
+            data[name].append(str(value))
+        data["decided_at"].append(row[6].isoformat())
+    return pa.table(data, schema=DECISION_SCHEMA)
+
+
+def capture_patterns(persons: pa.Table) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Persons per combination of agencies (the overlap MSE needs) and per number of agencies."""
+    patterns = Counter(tuple(s) for s in persons.column("sources").to_pylist())
+    rows = [{"pattern": list(k), "agencies": len(k), "persons": n}
+            for k, n in sorted(patterns.items(), key=lambda kv: (len(kv[0]), kv[0]))]
+    by_n: Counter[int] = Counter()
+    for k, n in patterns.items():
+        by_n[len(k)] += n
+    return rows, {str(k): by_n[k] for k in sorted(by_n)}
+
+
+def truth_file() -> Path | None:
+    path = Path(settings.DATA_DIR) / "demo" / "truth" / "records.csv"
+    return path if path.exists() else None
+
+
+def start_run(request: Any, sources: list[str], threshold: float | None) -> LinkRun:
+    """Create the run, audit it, and start the linkage in the background."""
+    from tiplab_web.core.access import organisation_of
+
+    link_settings = LinkSettings(threshold=threshold)
+    run = LinkRun.objects.create(
+        organisation=organisation_of(request.user), created_by=request.user,
+        data_version=data_version(),
+        settings={"sources": sorted(sources), "mode": "clear", "threshold": threshold,
+                  "link_settings": json.loads(link_settings.model_dump_json())})
+    audit.record(request, "linkage.run", run, sources=sorted(sources), threshold=threshold,
+                 identifiers="bulk access to the decrypted identifiers of these agencies",
+                 data_version=run.data_version)
+    background.start(f"link-{run.pk}", lambda: execute(run.pk))
+    return run
+
+
+def _stage(run: LinkRun, stage: str) -> None:
+    run.stage = stage
+    background.save(run, update_fields=["stage"])
+
+
+def execute(run_id: int) -> None:
+    """The background part of a run: link, write the files, record the counts."""
+    run = LinkRun.objects.select_related("created_by").get(pk=run_id)
+    try:
+        _stage(run, "reading records")
+        table = store().linkage_records(with_identifiers=True)
+        sources = run.sources
+        table = table.filter(pc.is_in(table.column("source_agency"),
+                                      pa.array(sources, pa.string())))
+        audit.record(run.created_by, "linkage.identifiers_accessed", run, records=table.num_rows,
+                     sources=sources, purpose="record linkage (in memory, not stored)")
+        inputs = link_inputs(table, sources)
+        if not inputs:
+            raise ValueError("none of the chosen agencies has active records")
+        decisions = decisions_table()
+        _stage(run, "linking")
+        result = link(inputs, LinkSettings(**run.settings["link_settings"]),
+                      decisions=decisions if decisions.num_rows else None)
+        del table, inputs  # the identifiers go out of scope here
+        result.standardised = None
+        _stage(run, "writing results")
+        write_results(run, result)
+        summary = result.summary()
+        patterns, by_n = capture_patterns(result.persons)
+        run.records = result.n_records
+        run.persons = result.n_persons
+        run.pairs_scored = summary["pairs_scored"]
+        run.pairs_above_threshold = summary["pairs_above_threshold"]
+        run.records_by_agency = summary["sources"]
+        run.threshold = result.threshold.threshold
+        run.threshold_choice = result.threshold.to_dict()
+        run.capture_patterns = patterns
+        run.persons_by_agency_count = by_n
+        run.decisions_applied = decisions.num_rows
+        run.conflicts = summary["conflicts"]
+        run.review_pairs = pq.read_metadata(run_dir(run) / "review_queue.parquet").num_rows
+        run.timings = summary["timings"]
+        truth = truth_file()
+        if truth is not None:
+            _stage(run, "checking against the truth file")
+            t = pacsv.read_csv(truth, convert_options=pacsv.ConvertOptions(
+                column_types={"record_id": pa.string(), "true_id": pa.string()}))
+            run.quality = evaluate_clusters(result.clusters, t).to_dict()
+        run.status, run.stage = LinkRun.DONE, "done"
+    except Exception as e:  # shown on the run page; details in the log
+        log.exception("link run %s failed", run_id)
+        run.status, run.stage, run.error = LinkRun.FAILED, "failed", str(e)[:2000]
+    run.finished_at = timezone.now()
+    background.save(run)
+
+
+def write_results(run: LinkRun, result: Any) -> Path:
+    """Parquet files without identifiers, and the threshold chart as SVG."""
+    out = run_dir(run)
+    out.mkdir(parents=True, exist_ok=True)
+    pq.write_table(result.clusters, out / "clusters.parquet")
+    pq.write_table(result.pairs.drop_columns(
+        [c for c in ("unique_id_l", "unique_id_r") if c in result.pairs.column_names]),
+        out / "pairs.parquet")
+    pq.write_table(result.persons, out / "persons.parquet")
+    tradeoff = result.threshold.to_dict()["tradeoff"]
+    pq.write_table(pa.Table.from_pylist(tradeoff) if tradeoff else pa.table({}),
+                   out / "threshold.parquet")
+    pq.write_table(result.review_queue(), out / "review_queue.parquet")
+    try:
+        import vl_convert as vlc
+
+        svg = vlc.vegalite_to_svg(result.threshold.chart().to_json())
+        (out / "threshold.svg").write_text(svg, encoding="utf-8")
+    except Exception as e:  # a chart must not lose a finished linkage
+        log.warning("threshold chart not written: %s", e)
+    return out
+
+
+def persons_path(run: LinkRun) -> Path:
+    return run_dir(run) / "persons.parquet"
+
+
+# -- review ---------------------------------------------------------------------------------
+@dataclass
+class QueuedPair:
+    index: int
+    source_l: str
+    record_id_l: str
+    source_r: str
+    record_id_r: str
+    match_probability: float
+    weights: dict[str, float]
+
+
+def _pair_key(a: str, b: str, c: str, d: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    x, y = (a, b), (c, d)
+    return (x, y) if x <= y else (y, x)
+
+
+def decided_keys() -> set[tuple[tuple[str, str], tuple[str, str]]]:
+    return {_pair_key(*r) for r in LinkDecision.objects.values_list(
+        "source_l", "record_id_l", "source_r", "record_id_r")}
+
+
+def review_queue(run: LinkRun) -> list[QueuedPair]:
+    """The run's uncertain pairs not decided since the run, most probable first."""
+    path = run_dir(run) / "review_queue.parquet"
+    if not path.exists():
+        return []
+    decided = decided_keys()
+    out = []
+    for i, row in enumerate(pq.read_table(path).to_pylist()):
+        key = _pair_key(row["source_l"], row["record_id_l"], row["source_r"], row["record_id_r"])
+        if key in decided:
+            continue
+        out.append(QueuedPair(i, row["source_l"], row["record_id_l"], row["source_r"],
+                              row["record_id_r"], float(row["match_probability"]),
+                              {k[3:]: v for k, v in row.items()
+                               if k.startswith("mw_") and v is not None}))
+    return out
+
+
+def queued_pair(run: LinkRun, index: int) -> QueuedPair | None:
+    path = run_dir(run) / "review_queue.parquet"
+    if not path.exists():
+        return None
+    t = pq.read_table(path)
+    if not 0 <= index < t.num_rows:
+        return None
+    row = t.slice(index, 1).to_pylist()[0]
+    return QueuedPair(index, row["source_l"], row["record_id_l"], row["source_r"],
+                      row["record_id_r"], float(row["match_probability"]),
+                      {k[3:]: v for k, v in row.items() if k.startswith("mw_") and v is not None})
+
+
+PAIR_FIELDS = ("registration_date", "sex", "age_band", "citizenship", "region_of_exploitation",
+               "exploitation_forms")
+
+
+def record_fields(source: str, record_id: str, *, with_identifiers: bool) -> dict[str, Any]:
+    """One active record's fields for the side-by-side view; identifiers unsealed in memory
+    only when asked (data stewards)."""
+    from tiplab.config import key_dir
+    from tiplab.keys import load_keyring
+    from tiplab.records.protect import unseal
+
+    rec = (CaseRecord.objects.filter(batch__status=ImportBatch.ACTIVE, source_agency=source,
+                                     record_id=record_id).select_related("batch").first())
+    if rec is None:
+        return {"missing": True}
+    fields: dict[str, Any] = {f: getattr(rec, f) for f in PAIR_FIELDS}
+    fields["exploitation_forms"] = ", ".join(rec.exploitation_forms or [])
+    if with_identifiers:
+        keyring = load_keyring(key_dir(Path(settings.DATA_DIR)))
+        ident = unseal(bytes(rec.identity_sealed) if rec.identity_sealed else None, keyring,
+                       rec.source_agency, rec.record_id)
+        fields.update({f: ident.get(f) for f in IDENTIFIER_FIELDS})
+    fields["batch"] = rec.batch.batch_id
+    return fields
+
+
+def decide(request: Any, run: LinkRun, pair: QueuedPair, decision: str) -> LinkDecision:
+    d = LinkDecision.objects.create(
+        source_l=pair.source_l, record_id_l=pair.record_id_l, source_r=pair.source_r,
+        record_id_r=pair.record_id_r, decision=decision,
+        match_probability=pair.match_probability, run=run, decided_by=request.user)
+    audit.record(request, "linkage.decide", d, run=run.pk, decision=decision,
+                 pair=f"{pair.source_l}:{pair.record_id_l} ~ {pair.source_r}:{pair.record_id_r}",
+                 match_probability=round(pair.match_probability, 4))
+    return d

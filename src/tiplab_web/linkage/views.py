@@ -1,0 +1,112 @@
+"""Linkage pages: start a run, follow it, read its threshold trade-off and overlap, review
+uncertain pairs (data stewards). Thin: the work is in ``services``."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from tiplab_web import audit
+from tiplab_web.core.access import can, capability_required
+from tiplab_web.core.reauth import require_recent_password
+
+from . import services
+from .access import get_run_for, runs_for
+from .forms import DecisionForm, LinkForm
+from .models import LinkRun
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("linkage.run")
+def runs(request: HttpRequest) -> HttpResponse:
+    form = LinkForm(request.POST or None, sources=services.available_sources())
+    if request.method == "POST" and form.is_valid():
+        run = services.start_run(request, form.cleaned_data["sources"],
+                                 form.cleaned_data["threshold"])
+        return redirect("linkage:run", pk=run.pk)
+    return render(request, "linkage/runs.html", {
+        "form": form, "runs": runs_for(request.user).select_related("created_by")[:100]})
+
+
+def _run_context(request: HttpRequest, run: LinkRun) -> dict[str, object]:
+    tradeoff = run.threshold_choice.get("tradeoff", [])
+    for row in tradeoff:
+        row["chosen"] = run.threshold is not None and abs(row["threshold"] - run.threshold) < 1e-9
+    return {"run": run, "tradeoff": tradeoff,
+            "can_review": can(request.user, "linkage.review"),
+            "can_estimate": can(request.user, "estimates.run")}
+
+
+@require_GET
+@capability_required("linkage.run")
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_run_for(request.user, pk)
+    return render(request, "linkage/run.html", _run_context(request, run))
+
+
+@require_GET
+@capability_required("linkage.run")
+def run_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The status fragment htmx polls every second; a finished run reloads the page."""
+    run = get_run_for(request.user, pk)
+    response = render(request, "linkage/_status.html", {"run": run})
+    if run.finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_GET
+@capability_required("linkage.run")
+def threshold_chart(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_run_for(request.user, pk)
+    path = services.run_dir(run) / "threshold.svg"
+    if not path.exists():
+        raise Http404
+    return HttpResponse(path.read_bytes(), content_type="image/svg+xml")
+
+
+@require_GET
+@capability_required("linkage.review")
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The uncertain pairs of a run (no identifiers on this list)."""
+    run = get_run_for(request.user, pk)
+    queue = services.review_queue(run)
+    return render(request, "linkage/review.html", {"run": run, "queue": queue[:200],
+                                                   "remaining": len(queue)})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("linkage.review")
+@require_recent_password()
+def review_pair(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """Two records side by side, identifiers unsealed in memory for the steward (audited);
+    POST records the decision (audited) and moves to the next undecided pair."""
+    run = get_run_for(request.user, pk)
+    pair = services.queued_pair(run, index)
+    if pair is None:
+        raise Http404
+    if request.method == "POST":
+        form = DecisionForm(request.POST)
+        if form.is_valid():
+            services.decide(request, run, pair, form.cleaned_data["decision"])
+            messages.success(request, _("Decision saved; the next link run respects it."))
+            nxt = services.review_queue(run)
+            if nxt:
+                return redirect("linkage:review_pair", pk=run.pk, index=nxt[0].index)
+            return redirect("linkage:review", pk=run.pk)
+    left = services.record_fields(pair.source_l, pair.record_id_l, with_identifiers=True)
+    right = services.record_fields(pair.source_r, pair.record_id_r, with_identifiers=True)
+    audit.record(request, "linkage.review_view", run, pair_index=index,
+                 pair=f"{pair.source_l}:{pair.record_id_l} ~ {pair.source_r}:{pair.record_id_r}")
+    fields = [(f, left.get(f), right.get(f)) for f in
+              (*services.IDENTIFIER_FIELDS, *services.PAIR_FIELDS, "batch")]
+    response = render(request, "linkage/review_pair.html", {
+        "run": run, "pair": pair, "fields": fields, "form": DecisionForm(),
+        "missing": left.get("missing") or right.get("missing"),
+        "queue_url": reverse("linkage:review", args=[run.pk])})
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,128 @@
+"""Estimation pages: a published table through the page gives the published number; runs
+are stored with their input provenance and audited; uploads and link runs as inputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from tests.web import test_linkage_support as ls
+
+from tiplab_web.audit.models import AuditEntry
+from tiplab_web.estimates import services
+from tiplab_web.estimates.models import EstimationRun
+from tiplab_web.linkage.models import LinkRun
+
+UK5 = "uk2013_5lists.csv"
+
+
+@pytest.fixture(autouse=True)
+def _inline(settings):
+    settings.TIPLAB_ANALYTICS_JOBS_INLINE = True
+
+
+def _post(client, **data) -> EstimationRun:
+    form = {"method": "stepwise", "nboot": 0, "seed": 1234, **data}
+    response = client.post(reverse("estimates:new"), form)
+    assert response.status_code == 302, response.context["form"].errors
+    run = EstimationRun.objects.latest("id")
+    assert response["Location"] == reverse("estimates:run", args=[run.pk])
+    assert run.status == EstimationRun.DONE, run.error
+    return run
+
+
+def test_uk_five_lists_stepwise_gives_the_published_estimate(client_as, world):
+    client = client_as("analyst")
+    run = _post(client, input_kind="shipped", shipped=UK5, nboot=200)
+    o = run.overall
+    # Silverman (2014), Modern Slavery: an application of MSE (Home Office): 11,313
+    assert round(o["estimate"]) == 11313
+    assert o["observed"] == 2744
+    assert round(o["dark_figure"]) == 11313 - 2744
+    lo, hi = o["interval"]
+    assert lo < o["estimate"] < hi
+    assert o["interval_type"].lower().startswith("bca")
+    assert o["minus_infinity_terms"] == []
+    assert "LA:NG" in o["terms"]
+    # provenance: the file's SHA-256, the parameters
+    path = services.tables_dir() / UK5
+    assert run.input_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert run.parameters == {"method": "stepwise", "nboot": 200, "seed": 1234, "by": [],
+                              "pool_below": 0, "sensitivity": False}
+    entry = AuditEntry.objects.get(action="estimates.run")
+    assert entry.object_id == str(run.pk)
+    assert entry.details["sha256"] == run.input_sha256
+    # the page shows it, the charts are served by the app, the JSON download carries it
+    html = client.get(reverse("estimates:run", args=[run.pk])).content.decode()
+    assert "11,313" in html
+    assert "LA-GP" in html
+    svg = client.get(reverse("estimates:chart", args=[run.pk, "bootstrap", "svg"]))
+    assert svg["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in svg.content
+    png = client.get(reverse("estimates:chart", args=[run.pk, "bootstrap", "png"]))
+    assert png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    body = json.loads(client.get(reverse("estimates:run_json", args=[run.pk])).content)
+    assert round(body["result"]["overall"]["estimate"]) == 11313
+    assert body["input"]["sha256"] == run.input_sha256
+    assert AuditEntry.objects.filter(action="estimates.download").count() == 1
+    # a policy officer of the organisation reads it; the list shows it
+    officer = client_as("policy_officer")
+    assert "11,313" in officer.get(reverse("estimates:runs")).content.decode()
+    assert officer.get(reverse("estimates:run", args=[run.pk])).status_code == 200
+
+
+def test_sensitivity_table_agrees_with_the_main_estimate(client_as, world):
+    # Korea (3 lists): stepwise 268.7778 (MultipleSystemsEstimation 1.2.0 guide)
+    run = _post(client_as("analyst"), input_kind="shipped", shipped="korea_palembang_3lists.csv",
+                sensitivity="on")
+    assert run.overall["estimate"] == pytest.approx(268.7778, abs=1e-3)
+    rows = {r["method"]: r for r in run.result["sensitivity"]["rows"]}
+    assert rows["stepwise pthresh=0.02"]["estimate"] == pytest.approx(268.7778, abs=1e-3)
+    lo, hi = run.result["sensitivity_range"]
+    assert lo <= run.overall["estimate"] <= hi
+    assert "methods" in run.result["charts"]
+
+
+def test_uploaded_table_is_stored_with_its_hash(client_as, world):
+    text = b"A,B,count\n1,0,60\n0,1,40\n1,1,20\n"
+    run = _post(client_as("data_steward"), input_kind="upload", method="main",
+                upload=SimpleUploadedFile("two.csv", text, content_type="text/csv"))
+    assert run.input_name == "two.csv"
+    assert run.input_sha256 == hashlib.sha256(text).hexdigest()
+    assert (services.run_dir(run) / "input.csv").read_bytes() == text
+    # two lists, independence: N = n_A * n_B / n_AB = 80 * 60 / 20 (Lincoln-Petersen)
+    assert run.overall["estimate"] == pytest.approx(240.0)
+
+
+def test_bad_upload_fails_with_a_message(client_as, world):
+    client = client_as("analyst")
+    response = client.post(reverse("estimates:new"), {
+        "input_kind": "upload", "method": "stepwise", "nboot": 0, "seed": 1,
+        "upload": SimpleUploadedFile("bad.csv", b"A,B\n1,0\n", content_type="text/csv")})
+    run = EstimationRun.objects.get()
+    assert response["Location"] == reverse("estimates:run", args=[run.pk])
+    assert run.status == EstimationRun.FAILED
+    assert "count" in run.error
+    html = client.get(reverse("estimates:run", args=[run.pk])).content.decode()
+    assert "The estimation failed" in html
+
+
+def test_link_run_person_table_by_year(client_as, world):
+    ls.seed_records()
+    client = client_as("analyst")
+    client.post(reverse("linkage:runs"), {"sources": list(ls.AGENCIES)})
+    link_run = LinkRun.objects.get()
+    assert link_run.status == LinkRun.DONE, link_run.error
+    page = client.get(reverse("estimates:new"), {"link_run": link_run.pk}).content.decode()
+    assert f'value="{link_run.pk}" selected' in page
+    run = _post(client, input_kind="link_run", link_run=link_run.pk, by=["year"])
+    assert run.link_run == link_run
+    assert run.data_version == link_run.data_version
+    assert run.overall["observed"] == link_run.persons
+    strata = run.result["strata"]["strata"]
+    assert sorted(str(s["stratum"]["year"]) for s in strata) == ["2022", "2023"]
+    assert sum(s["observed"] for s in strata) == link_run.persons
+    assert "strata" in run.result["charts"]
