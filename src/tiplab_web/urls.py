@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("linkage/", include("tiplab_web.linkage.urls")),
     path("estimates/", include("tiplab_web.estimates.urls")),
+    path("insights/", include("tiplab_web.insights.urls")),
 ]
 
 # The cases app's pages, once it has them (namespace "cases").

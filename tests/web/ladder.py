@@ -213,3 +213,24 @@ LADDER += [
          outsider=True),
     Rung("estimates:chart", allowed=INSIGHTS, kwargs=_ls.chart_kwargs, outsider=True),
 ]
+
+
+# --- insights app: trends, hotspots, profiles, routes (appended) ---------------------------
+_NO_DATA = "404 when the ladder's data directory has no records; pages themselves say so"
+LADDER += [
+    Rung("insights:trends", allowed=INSIGHTS),
+    Rung("insights:trends_chart", allowed=INSIGHTS, kwargs={"fmt": "svg"}, ok=(200, 404),
+         note=_NO_DATA),
+    Rung("insights:trends_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA),
+    Rung("insights:hotspots", allowed=INSIGHTS),
+    Rung("insights:hotspots_geojson", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA),
+    Rung("insights:hotspots_map", allowed=INSIGHTS, kwargs={"fmt": "png"}, ok=(200, 404),
+         note=_NO_DATA),
+    Rung("insights:hotspots_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA),
+    Rung("insights:profiles", allowed=INSIGHTS),
+    Rung("insights:profiles_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA),
+    Rung("insights:routes", allowed=INSIGHTS),
+    Rung("insights:routes_map", allowed=INSIGHTS, kwargs={"fmt": "svg"}, ok=(200, 404),
+         note=_NO_DATA),
+    Rung("insights:routes_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA),
+]

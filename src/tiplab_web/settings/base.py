@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tiplab_web.cases",
     "tiplab_web.linkage",
     "tiplab_web.estimates",
+    "tiplab_web.insights",
 ]
 
 MIDDLEWARE = [

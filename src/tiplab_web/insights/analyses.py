@@ -1,0 +1,319 @@
+"""What each page computes: core calls (cached per data version and parameters) and the
+rows its template and CSV export show. Views stay thin: they parse the form, call these and
+render."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from tiplab_web.insights import services
+
+NOT_REPORTED = "not reported"
+
+
+NoData = services.NoData
+
+
+def _num(x: Any, digits: int = 0) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return ""
+    return f"{float(x):,.{digits}f}"
+
+
+def _pct_change(r: Any) -> str:
+    if r is None or not math.isfinite(r):
+        return ""
+    return f"{(r - 1) * 100:+.1f}%"
+
+
+def _label(row: dict[str, Any], by: list[str]) -> str:
+    return " / ".join(NOT_REPORTED if row.get(b) in (None, "") else str(row[b]) for b in by)
+
+
+def _run(kind: str, params: dict[str, Any], protected: bool, compute: Any) -> Any:
+    from tiplab.analysis import AnalysisError
+
+    def guarded() -> Any:
+        try:
+            return compute()
+        except (AnalysisError, OSError) as exc:  # cached too: same data, same answer
+            return NoData(str(exc))
+
+    timed = services.cached(kind, params, protected, guarded)
+    if isinstance(timed.value, NoData):
+        raise timed.value
+    return timed
+
+
+def figure(kind: str, params: dict[str, Any], protected: bool, fmt: str, draw: Any) -> bytes:
+    """A static chart or map (PNG/SVG bytes), cached like the results."""
+    timed = services.cached(f"{kind}_figure", {**params, "fmt": fmt}, protected,
+                            lambda: services.render_file(draw, fmt))
+    return timed.value
+
+
+def to_csv(table: Any, data_version: str, extra: dict[str, list[Any]] | None = None) -> str:
+    """An Arrow table as CSV, with the data version on every row (provenance travels)."""
+    rows = table.to_pylist()
+    columns = list(table.column_names) + list(extra or {}) + ["data_version"]
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(columns)
+    for i, r in enumerate(rows):
+        values = [r[c] for c in table.column_names]
+        values += [(extra or {})[k][i] for k in (extra or {})]
+        w.writerow(["" if v is None or (isinstance(v, float) and not math.isfinite(v))
+                    else v for v in values] + [data_version])
+    return out.getvalue()
+
+
+# --- trends -------------------------------------------------------------------------------
+
+def trend_params(cd: dict[str, Any]) -> dict[str, Any]:
+    p: dict[str, Any] = {"dataset": cd.get("dataset") or "cases", "start": cd.get("start"),
+                         "end": cd.get("end"), "horizon": int(cd.get("horizon") or 0)}
+    if p["dataset"] == "glotip":
+        p.update(country=cd.get("country") or "GBR",
+                 indicator=cd.get("indicator") or "Detected trafficking victims",
+                 by=cd.get("agg_by") or "")
+    else:
+        p["by"] = cd.get("by") or ""
+    return p
+
+
+def trend_result(p: dict[str, Any], protected: bool) -> services.Timed:
+    from tiplab.analysis import (
+        AggregateTrendSettings,
+        TrendSettings,
+        aggregate_trends,
+        trends,
+    )
+
+    by = (p["by"],) if p["by"] else ()
+    if p["dataset"] == "glotip":
+        # Published statistics: GLOTIP's own rule (cells under 5 published as "<5") is
+        # carried as intervals 0-4; no case-level cell is involved.
+        s = AggregateTrendSettings(indicator=p["indicator"], countries=(p["country"],),
+                                   by=by, start=p["start"], end=p["end"],
+                                   horizon=p["horizon"])
+        services.require_records("aggregate")
+        return _run("trends", p, protected, lambda: aggregate_trends(services.engine(), s))
+    services.require_records("case")
+    s = TrendSettings(by=by, start=p["start"], end=p["end"], horizon=p["horizon"])
+    rule = services.disclosure_rule() if protected else None
+    return _run("trends", p, protected, lambda: trends(services.engine(), s, protect=rule))
+
+
+def trend_rows(result: Any, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """The table under the chart: observed rows, then forecast rows."""
+    by = list(result.parameters.get("by", []))
+    glotip = p["dataset"] == "glotip"
+    cps = {(_label(r, by), r["year"]) for r in result.tables["changepoints"].to_pylist()}
+    out = []
+    for r in result.tables["series"].to_pylist():
+        suppressed = bool(r.get("suppressed"))
+        if glotip:
+            lo, hi = r["low"], r["high"]
+            exact = r["value"] is not None
+            value = _num(r["value"]) if exact else f"{_num(lo)}–{_num(hi)}"
+            interval = "" if exact else "censored"
+            if r["change"] is not None and math.isfinite(r["change"]):
+                change = _pct_change(r["change"])
+                change_iv = f"{_pct_change(r['change_low'])} to {_pct_change(r['change_high'])}"
+            elif r["difference_low"] is not None and math.isfinite(r["difference_low"]):
+                change = f"{r['difference_low']:+,.0f} to {r['difference_high']:+,.0f}"
+                change_iv = "difference range"
+            else:
+                change, change_iv = "", ""
+        else:
+            value = _num(r["value"])
+            interval = (f"{_num(r['ci_low'], 1)}–{_num(r['ci_high'], 1)}"
+                        if r["value"] is not None else "")
+            change = _pct_change(r["change"])
+            change_iv = (f"{_pct_change(r['change_low'])} to {_pct_change(r['change_high'])}"
+                         if change else "")
+        out.append({"period": r["year"], "group": _label(r, by), "value": value,
+                    "interval": interval, "change": change, "change_interval": change_iv,
+                    "changepoint": (_label(r, by), r["year"]) in cps,
+                    "suppressed": suppressed, "forecast": False})
+    fc = result.tables.get("forecast")
+    for r in (fc.to_pylist() if fc is not None and "mean" in fc.column_names else []):
+        out.append({"period": r["year"], "group": _label(r, by), "value": _num(r["mean"]),
+                    "interval": f"{_num(r['low'])}–{_num(r['high'])}", "change": "",
+                    "change_interval": "", "changepoint": False, "suppressed": False,
+                    "forecast": True})
+    return out
+
+
+def trend_csv(result: Any) -> str:
+    by = list(result.parameters.get("by", []))
+    series = result.tables["series"]
+    cps = {(_label(r, by), r["year"]) for r in result.tables["changepoints"].to_pylist()}
+    flags = [(_label(r, by), r["year"]) in cps for r in series.to_pylist()]
+    return to_csv(series, result.data_version, {"change_point": flags})
+
+
+def trend_chart_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:
+    from tiplab.reports import trend_chart
+
+    if p["dataset"] == "glotip":
+        title = f"{p['indicator']}, {p['country']} (UNODC GLOTIP; data {result.data_version})"
+    else:
+        title = f"Case records per year (data {result.data_version})"
+    return figure("trends", p, protected, fmt,
+                  lambda path: trend_chart(result, path, title=title))
+
+
+# --- hotspots -----------------------------------------------------------------------------
+
+def _country_files() -> tuple[Path, Path]:
+    d = services.country_dir()
+    regions, adjacency = d / "regions.geojson", d / "adjacency.csv"
+    if not regions.exists() or not adjacency.exists():
+        raise NoData(f"the simulated country's regions and adjacency are not in {d} "
+                     "(run setup_demo)")
+    return regions, adjacency
+
+
+def hotspot_result(p: dict[str, Any], protected: bool) -> services.Timed:
+    from tiplab.analysis import HotspotSettings, hotspots
+
+    regions, adjacency = _country_files()
+    services.require_records("case")
+    s = HotspotSettings(start=p["year"], end=p["year"])
+    rule = services.disclosure_rule() if protected else None
+    return _run("hotspots", p, protected,
+                lambda: hotspots(services.engine(), str(regions), str(adjacency), s,
+                                 protect=rule))
+
+
+HOTSPOT_COLUMNS = ("n", "rate", "gi_z", "gi_q", "gi_class")
+
+
+def hotspot_geojson(result: Any, p: dict[str, Any], protected: bool) -> dict[str, Any]:
+    from tiplab.reports import leaflet_geojson, regions_layer
+
+    regions, _ = _country_files()
+
+    def compute() -> dict[str, Any]:
+        fc = leaflet_geojson(regions_layer(regions), result.table, layer_key="code",
+                             key="region", columns=HOTSPOT_COLUMNS)
+        fc["data_version"] = result.data_version
+        return fc
+
+    return services.cached("hotspots_geojson", p, protected, compute).value
+
+
+def hotspot_rows(result: Any) -> list[dict[str, Any]]:
+    from tiplab.reports.maps import regions_layer
+
+    names: dict[str, str] = {}
+    try:
+        regions, _ = _country_files()
+        layer = regions_layer(regions)
+        names = dict(zip(layer["code"], layer.get("name", layer["code"]), strict=True))
+    except NoData:
+        pass
+    rows = []
+    for r in sorted(result.table.to_pylist(), key=lambda r: -(r["gi_z"] or 0)):
+        rows.append({"region": r["region"], "name": names.get(r["region"], ""),
+                     "n": _num(r["n"]), "population": _num(r["population"]),
+                     "rate": _num(r["rate"], 1), "gi_z": _num(r["gi_z"], 2),
+                     "gi_q": _num(r["gi_q"], 3), "gi_class": r["gi_class"],
+                     "suppressed": bool(r.get("suppressed"))})
+    return rows
+
+
+def hotspot_map_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:
+    from tiplab.reports import hotspot_map, regions_layer
+
+    regions, _ = _country_files()
+    year = p["year"] or "all years"
+    title = f"Getis-Ord Gi* hotspots, {year} (BH-corrected; data {result.data_version})"
+    return figure("hotspots", p, protected, fmt,
+                  lambda path: hotspot_map(regions_layer(regions), result.table, path=path,
+                                           title=title))
+
+
+# --- profiles -----------------------------------------------------------------------------
+
+def profile_result(p: dict[str, Any], protected: bool) -> services.Timed:
+    from tiplab.analysis import ProfileSettings, profiles
+
+    services.require_records("case")
+    s = ProfileSettings(group=p["group"], by=tuple(p["by"]), start=p["start"], end=p["end"])
+    rule = services.disclosure_rule() if protected else None
+    return _run("profiles", p, protected,
+                lambda: profiles(services.engine(), s, protect=rule))
+
+
+def profile_rows(result: Any) -> list[dict[str, Any]]:
+    by = list(result.parameters.get("by", []))
+    rows = []
+    for r in result.table.to_pylist():
+        rows.append({"cells": [r[b] for b in by], "flag": r["flag"], "n": _num(r["n"]),
+                     "denominator": _num(r["denominator"]), "records": _num(r["records"]),
+                     "share": _num(r["share"] * 100 if r["share"] is not None else None, 1),
+                     "reported": _num(r["reported"] * 100
+                                      if r["reported"] is not None else None, 1),
+                     "suppressed": bool(r.get("suppressed"))})
+    return rows
+
+
+# --- routes -------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4)
+def _file_version(path: str, mtime: float) -> str:
+    h = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    return f"du-tip-{h[:12]}"
+
+
+def route_result(p: dict[str, Any], protected: bool) -> services.Timed:
+    from tiplab.analysis import RouteSettings, load_denver, routes
+
+    s = RouteSettings(start=p["start"], end=p["end"])
+    rule = services.disclosure_rule() if protected else None
+    if p["dataset"] == "denver":
+        f = services.DENVER_FILE
+        if not f.exists():
+            raise NoData(f"the Denver route coding is not at {f}")
+        version = _file_version(str(f), f.stat().st_mtime)
+        # Public statements in US TIP reports, not victims: no disclosure control (and the
+        # core's 2-D secondary suppression over ~190 x 190 countries takes over a minute).
+        return _run("routes", p, False,
+                    lambda: routes(load_denver(f), s, data_version=version))
+    services.require_records("case")
+    return _run("routes", p, protected, lambda: routes(services.engine(), s, protect=rule))
+
+
+def route_rows(result: Any, top: int = 50) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    corridors = []
+    for r in result.tables["corridors"].to_pylist()[:top]:
+        corridors.append({"rank": r["rank"], "origin": r["origin_country"],
+                          "destination": r["country_of_exploitation"], "n": _num(r["n"]),
+                          "share": _num(r["share"] * 100 if r["share"] is not None else None,
+                                        1),
+                          "domestic": r["domestic"], "suppressed": bool(r.get("suppressed"))})
+    hubs = []
+    for r in result.tables["hubs"].to_pylist()[:20]:
+        hubs.append({"country": r["country"], "in_degree": r["in_degree"],
+                     "out_degree": r["out_degree"], "betweenness": _num(r["betweenness"], 4),
+                     "in_strength": _num(r.get("in_strength")),
+                     "out_strength": _num(r.get("out_strength")),
+                     "transit": _num(r.get("transit"))})
+    return corridors, hubs
+
+
+def route_map_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:
+    from tiplab.reports import flow_map
+
+    title = f"Top corridors (data {result.data_version})"
+    return figure("routes", p, protected, fmt,
+                  lambda path: flow_map(result.tables["corridors"], path=path, top=p["top"],
+                                        title=title))

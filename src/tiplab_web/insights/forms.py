@@ -1,0 +1,104 @@
+"""Filter forms of the analytics pages (GET; every field optional with a default)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+CASE_BREAKDOWNS = [
+    ("", _("None (all records)")),
+    ("sex", _("Sex")),
+    ("age_band", _("Age band")),
+    ("exploitation_forms", _("Form of exploitation")),
+    ("citizenship", _("Citizenship")),
+    ("region_of_exploitation", _("Region")),
+    ("source_agency", _("Source agency")),
+]
+AGG_BREAKDOWNS = [("", _("None (total)")), ("sex", _("Sex")), ("age_group", _("Age"))]
+HORIZONS = [(0, _("No forecast")), (1, "1"), (2, "2"), (3, "3"), (5, "5")]
+FLAG_GROUPS = [
+    ("means_of_control", _("Means of control")),
+    ("exploitation_forms", _("Forms of exploitation")),
+    ("labour_sectors", _("Labour sectors")),
+    ("recruiter_relation", _("Recruiter relation")),
+]
+PROFILE_BREAKDOWNS = [("sex", _("Sex")), ("age_band", _("Age band"))]
+ROUTE_DATASETS = [("cases", _("Case records (simulated country)")),
+                  ("denver", _("Denver coding of US TIP reports (2008–2016)"))]
+
+
+def bind(form_class: type[forms.Form], query: Any, **kwargs: Any) -> forms.Form:
+    """Bind the query string over the form's initial values (a fresh page is valid too)."""
+    probe = form_class(**kwargs)
+    data = {name: f.initial for name, f in probe.fields.items() if f.initial is not None}
+    for key in query:
+        if key in probe.fields:
+            data[key] = query.getlist(key)[-1]
+    if query:  # a submitted form: an unticked checkbox group means "none"
+        for name, f in probe.fields.items():
+            if isinstance(f, forms.MultipleChoiceField):
+                data[name] = query.getlist(name)
+    return form_class(data, **kwargs)
+
+
+class YearsMixin(forms.Form):
+    start = forms.IntegerField(label=_("From year"), required=False, min_value=1900,
+                               max_value=2100)
+    end = forms.IntegerField(label=_("To year"), required=False, min_value=1900,
+                             max_value=2100)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("The first year is after the last year."))
+        return data
+
+
+class TrendsForm(YearsMixin):
+    dataset = forms.ChoiceField(
+        label=_("Data"), initial="cases",
+        choices=[("cases", _("Case records (simulated country)")),
+                 ("glotip", _("UNODC GLOTIP aggregates"))])
+    by = forms.ChoiceField(label=_("Breakdown (case records)"), choices=CASE_BREAKDOWNS,
+                           required=False, initial="")
+    country = forms.ChoiceField(label=_("Country (GLOTIP)"), required=False, initial="GBR")
+    indicator = forms.ChoiceField(label=_("Indicator (GLOTIP)"), required=False,
+                                  initial="Detected trafficking victims")
+    agg_by = forms.ChoiceField(label=_("Breakdown (GLOTIP)"), choices=AGG_BREAKDOWNS,
+                               required=False, initial="")
+    horizon = forms.TypedChoiceField(label=_("Forecast (years)"), choices=HORIZONS,
+                                     coerce=int, required=False, initial=3, empty_value=0)
+
+    def __init__(self, *args: Any, countries: list[str] = (), indicators: list[str] = (),
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [(c, c) for c in countries] or [("GBR", "GBR")]
+        self.fields["indicator"].choices = [(i, i) for i in indicators] or [
+            ("Detected trafficking victims", "Detected trafficking victims")]
+
+
+class HotspotsForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int,
+                                  empty_value=None, initial="")
+
+    def __init__(self, *args: Any, years: tuple[int, int] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        span = range(years[0], years[1] + 1) if years else range(0)
+        self.fields["year"].choices = [("", _("All years"))] + [(y, str(y)) for y in span]
+
+
+class ProfilesForm(YearsMixin):
+    group = forms.ChoiceField(label=_("Flag group"), choices=FLAG_GROUPS,
+                              initial="means_of_control")
+    by = forms.MultipleChoiceField(label=_("Breakdown"), choices=PROFILE_BREAKDOWNS,
+                                   required=False, initial=["sex"],
+                                   widget=forms.CheckboxSelectMultiple)
+
+
+class RoutesForm(YearsMixin):
+    dataset = forms.ChoiceField(label=_("Data"), choices=ROUTE_DATASETS, initial="cases")
+    top = forms.TypedChoiceField(label=_("Corridors on the map"), coerce=int, initial=20,
+                                 choices=[(10, "10"), (20, "20"), (30, "30"), (50, "50")])

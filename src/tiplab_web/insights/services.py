@@ -1,0 +1,181 @@
+"""The analytics pages' link to the core (``tiplab.analysis``, ``tiplab.reports``).
+
+* One :class:`tiplab.engine.Engine` per (data directory, data version); a new import gives a
+  new data version, hence a fresh engine and fresh results.
+* Every result, chart, map and GeoJSON is cached (Django's cache) under a key made of the
+  page, the data version, the parameters and whether the output is protected, so a repeat
+  view costs a cache read.
+* Who gets what: users who may see case records (``cases.view``: analysts, data stewards)
+  get the plain result; everyone else with ``insights.view`` (policy officers) gets the
+  result computed with ``protect=DisclosureRule()`` (small cells suppressed, secondary
+  suppression). The decision lives in :func:`aggregate_only` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from tiplab_web.core.access import can
+
+#: Cached results live this long; the key contains the data version, so a new import is
+#: never served stale results.
+CACHE_SECONDS = 24 * 3600
+DENVER_FILE = (Path(__file__).resolve().parents[3].parent / "shared" / "data"
+               / "du_tip_directionality" / "Human_Traffic_data.csv")
+
+_lock = threading.RLock()  # one DuckDB connection per engine; compute one result at a time
+_engines: dict[tuple[str, str], Any] = {}
+_MISSING = object()
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """Ibis 12 calls DuckDB's ``fetch_arrow_table``, which DuckDB 2 deprecates; not our code
+    and harmless. Callers hold ``_lock`` (``catch_warnings`` is process-wide)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"fetch_arrow_table\(\) is deprecated",
+                                category=DeprecationWarning)
+        yield
+
+
+def aggregate_only(user: Any) -> bool:
+    """True when ``user`` may see aggregate evidence only: their tables are protected."""
+    return not can(user, "cases.view")
+
+
+def disclosure_rule() -> Any:
+    from tiplab.privacy import DisclosureRule
+
+    return DisclosureRule()
+
+
+def data_dir() -> Path:
+    return Path(settings.DATA_DIR)
+
+
+def data_version() -> str:
+    from tiplab.snapshot import open_snapshot
+
+    return open_snapshot(data_dir()).data_version
+
+
+def engine() -> Any:
+    """The engine of the current snapshot (reused while the data version is unchanged)."""
+    from tiplab.engine import connect
+
+    version = data_version()
+    key = (str(data_dir()), version)
+    with _lock:
+        eng = _engines.get(key)
+        if eng is None:
+            for old in [k for k in _engines if k[0] == key[0]]:
+                _engines.pop(old)
+            eng = connect(data_dir())
+            _engines[key] = eng
+        return eng
+
+
+def country_dir() -> Path:
+    """Where the simulated country's regions and adjacency live (written by setup_demo)."""
+    return data_dir() / "demo" / "country"
+
+
+class NoData(Exception):
+    """The page cannot be computed from the data present (message shown on the page)."""
+
+
+def require_records(kind: str) -> None:
+    """Raise :class:`NoData` when the snapshot holds no ``kind`` records. (The core's engine
+    builds an empty table with ``ibis.memtable(name=...)``, which Ibis 12 refuses.)"""
+    from tiplab.snapshot import open_snapshot
+
+    if not open_snapshot(data_dir()).files(kind):
+        what = "case records" if kind == "case" else "aggregate statistics"
+        raise NoData(f"no {what} have been imported yet")
+
+
+@dataclass
+class Timed:
+    value: Any
+    seconds: float
+    cached: bool
+
+
+def cache_key(kind: str, params: dict[str, Any], protected: bool, version: str) -> str:
+    blob = json.dumps([kind, str(data_dir()), version, params, protected], sort_keys=True,
+                      default=str)
+    return "insights:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
+def cached(kind: str, params: dict[str, Any], protected: bool,
+           compute: Callable[[], Any]) -> Timed:
+    """``compute()`` once per (kind, data version, parameters, protected); then from cache."""
+    start = time.perf_counter()
+    key = cache_key(kind, params, protected, data_version())
+    hit = cache.get(key, _MISSING)
+    if hit is not _MISSING:
+        return Timed(hit, time.perf_counter() - start, True)
+    with _lock, _quiet():
+        value = compute()
+    cache.set(key, value, CACHE_SECONDS)
+    return Timed(value, time.perf_counter() - start, False)
+
+
+def render_file(draw: Callable[[Path], Any], suffix: str) -> bytes:
+    """Run a core drawing function that writes to a path; return the bytes."""
+    with tempfile.TemporaryDirectory(prefix="tiplab-insights-") as tmp:
+        path = Path(tmp) / f"figure.{suffix}"
+        draw(path)
+        return path.read_bytes()
+
+
+# --- choices read from the data --------------------------------------------------------------
+
+def glotip_choices() -> dict[str, list[str]]:
+    """Countries and indicators present in the GLOTIP aggregates (cached per data version)."""
+
+    def compute() -> dict[str, list[str]]:
+        from tiplab.analysis.aggregates import GLOTIP
+
+        try:
+            require_records("aggregate")
+        except NoData:
+            return {"countries": [], "indicators": []}
+        t = engine().aggregates
+        t = t.filter((t.source_agency == GLOTIP) & (t.dimension == "Total"))
+        countries = sorted(x for x in t.select("country").distinct().to_pyarrow()
+                           .column(0).to_pylist() if x)
+        indicators = sorted(x for x in t.select("indicator").distinct().to_pyarrow()
+                            .column(0).to_pylist() if x)
+        return {"countries": countries, "indicators": indicators}
+
+    return cached("glotip_choices", {}, False, compute).value
+
+
+def case_years() -> tuple[int, int] | None:
+    def compute() -> tuple[int, int] | None:
+        try:
+            require_records("case")
+        except NoData:
+            return None
+        t = engine().cases
+        y = t.registration_date.year()
+        row = t.aggregate(lo=y.min(), hi=y.max()).to_pyarrow().to_pylist()[0]
+        if row["lo"] is None:
+            return None
+        return int(row["lo"]), int(row["hi"])
+
+    return cached("case_years", {}, False, compute).value

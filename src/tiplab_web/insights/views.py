@@ -1,0 +1,269 @@
+"""Trends, Hotspots, Profiles and Routes: thin views over ``tiplab.analysis``.
+
+Analysts and data stewards see the results as computed; policy officers (``insights.view``
+without ``cases.view``) get every case-derived table through the disclosure rule (see
+``services.aggregate_only``). Exports are audited as ``insights.export``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from tiplab_web import audit
+from tiplab_web.core.access import capability_required
+from tiplab_web.insights import analyses, services
+from tiplab_web.insights.forms import (
+    HotspotsForm,
+    ProfilesForm,
+    RoutesForm,
+    TrendsForm,
+    bind,
+)
+
+FIGURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {"protected": services.aggregate_only(request.user), **extra}
+
+
+def _timing(timed: services.Timed) -> dict[str, Any]:
+    return {"ms": round(timed.seconds * 1000), "from_cache": timed.cached}
+
+
+def _figure_response(data: bytes, fmt: str, name: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=FIGURE_TYPES[fmt])
+    if fmt == "png":
+        response["Content-Disposition"] = f'inline; filename="{name}.png"'
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _csv_response(request: HttpRequest, page: str, text: str, result: Any,
+                  params: dict[str, Any], protected: bool) -> HttpResponse:
+    audit.record(request, "insights.export", None, page=page, parameters=params,
+                 data_version=result.data_version, protected=result.protected,
+                 rows=text.count("\n") - 1)
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="tiplab-{page}-{result.data_version}.csv"')
+    return response
+
+
+def _check_fmt(fmt: str) -> None:
+    if fmt not in FIGURE_TYPES:
+        raise Http404
+
+
+# --- trends -------------------------------------------------------------------------------
+
+def _trends(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
+    choices = services.glotip_choices()
+    form = bind(TrendsForm, request.GET, countries=choices["countries"],
+                indicators=choices["indicators"])
+    protected = services.aggregate_only(request.user)
+    return form, (analyses.trend_params(form.cleaned_data) if form.is_valid() else None), \
+        protected
+
+
+@capability_required("insights.view")
+def trends(request: HttpRequest) -> HttpResponse:
+    form, p, protected = _trends(request)
+    ctx = _context(request, form=form, params=p, query=request.GET.urlencode())
+    if p is not None:
+        try:
+            timed = analyses.trend_result(p, protected)
+        except analyses.NoData as exc:
+            ctx["problem"] = str(exc)
+        else:
+            ctx.update(result=timed.value, **_timing(timed),
+                       rows=analyses.trend_rows(timed.value, p))
+    return render(request, "insights/trends.html", ctx)
+
+
+@capability_required("insights.view")
+def trends_chart(request: HttpRequest, fmt: str) -> HttpResponse:
+    _check_fmt(fmt)
+    _form, p, protected = _trends(request)
+    if p is None:
+        raise Http404
+    try:
+        result = analyses.trend_result(p, protected).value
+    except analyses.NoData:
+        raise Http404 from None
+    return _figure_response(analyses.trend_chart_bytes(result, p, protected, fmt), fmt,
+                            f"tiplab-trends-{result.data_version}")
+
+
+@capability_required("insights.view")
+def trends_export(request: HttpRequest) -> HttpResponse:
+    _form, p, protected = _trends(request)
+    if p is None:
+        raise Http404
+    try:
+        result = analyses.trend_result(p, protected).value
+    except analyses.NoData:
+        raise Http404 from None
+    return _csv_response(request, "trends", analyses.trend_csv(result), result, p, protected)
+
+
+# --- hotspots -----------------------------------------------------------------------------
+
+def _hotspots(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
+    form = bind(HotspotsForm, request.GET, years=services.case_years())
+    p = {"year": form.cleaned_data.get("year")} if form.is_valid() else None
+    return form, p, services.aggregate_only(request.user)
+
+
+@capability_required("insights.view")
+def hotspots(request: HttpRequest) -> HttpResponse:
+    form, p, protected = _hotspots(request)
+    ctx = _context(request, form=form, params=p, query=request.GET.urlencode())
+    if p is not None:
+        try:
+            timed = analyses.hotspot_result(p, protected)
+        except analyses.NoData as exc:
+            ctx["problem"] = str(exc)
+        else:
+            ctx.update(result=timed.value, **_timing(timed),
+                       rows=analyses.hotspot_rows(timed.value),
+                       moran=timed.value.extra.get("global_moran"))
+    return render(request, "insights/hotspots.html", ctx)
+
+
+def _hotspot_result(request: HttpRequest) -> tuple[Any, dict[str, Any], bool]:
+    _form, p, protected = _hotspots(request)
+    if p is None:
+        raise Http404
+    try:
+        return analyses.hotspot_result(p, protected).value, p, protected
+    except analyses.NoData:
+        raise Http404 from None
+
+
+@capability_required("insights.view")
+def hotspots_geojson(request: HttpRequest) -> JsonResponse:
+    result, p, protected = _hotspot_result(request)
+    return JsonResponse(analyses.hotspot_geojson(result, p, protected))
+
+
+@capability_required("insights.view")
+def hotspots_map(request: HttpRequest, fmt: str) -> HttpResponse:
+    _check_fmt(fmt)
+    result, p, protected = _hotspot_result(request)
+    return _figure_response(analyses.hotspot_map_bytes(result, p, protected, fmt), fmt,
+                            f"tiplab-hotspots-{result.data_version}")
+
+
+@capability_required("insights.view")
+def hotspots_export(request: HttpRequest) -> HttpResponse:
+    result, p, protected = _hotspot_result(request)
+    return _csv_response(request, "hotspots", analyses.to_csv(result.table,
+                                                               result.data_version),
+                         result, p, protected)
+
+
+# --- profiles -----------------------------------------------------------------------------
+
+def _profiles(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
+    form = bind(ProfilesForm, request.GET)
+    p = None
+    if form.is_valid():
+        cd = form.cleaned_data
+        p = {"group": cd["group"], "by": list(cd.get("by") or []), "start": cd.get("start"),
+             "end": cd.get("end")}
+    return form, p, services.aggregate_only(request.user)
+
+
+@capability_required("insights.view")
+def profiles(request: HttpRequest) -> HttpResponse:
+    form, p, protected = _profiles(request)
+    ctx = _context(request, form=form, params=p, query=request.GET.urlencode())
+    if p is not None:
+        try:
+            timed = analyses.profile_result(p, protected)
+        except analyses.NoData as exc:
+            ctx["problem"] = str(exc)
+        else:
+            ctx.update(result=timed.value, **_timing(timed),
+                       rows=analyses.profile_rows(timed.value),
+                       by_labels=[dict(form.fields["by"].choices)[b] for b in p["by"]])
+    return render(request, "insights/profiles.html", ctx)
+
+
+@capability_required("insights.view")
+def profiles_export(request: HttpRequest) -> HttpResponse:
+    _form, p, protected = _profiles(request)
+    if p is None:
+        raise Http404
+    try:
+        result = analyses.profile_result(p, protected).value
+    except analyses.NoData:
+        raise Http404 from None
+    return _csv_response(request, "profiles", analyses.to_csv(result.table,
+                                                               result.data_version),
+                         result, p, protected)
+
+
+# --- routes -------------------------------------------------------------------------------
+
+def _routes(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
+    form = bind(RoutesForm, request.GET)
+    p = None
+    if form.is_valid():
+        cd = form.cleaned_data
+        p = {"dataset": cd["dataset"], "start": cd.get("start"), "end": cd.get("end"),
+             "top": int(cd.get("top") or 20)}
+    return form, p, services.aggregate_only(request.user)
+
+
+def _route_result(request: HttpRequest) -> tuple[Any, dict[str, Any], bool]:
+    _form, p, protected = _routes(request)
+    if p is None:
+        raise Http404
+    try:
+        return analyses.route_result(_result_params(p), protected).value, p, protected
+    except analyses.NoData:
+        raise Http404 from None
+
+
+def _result_params(p: dict[str, Any]) -> dict[str, Any]:
+    """``top`` only changes the map, not the analysis: keep it out of the result's key."""
+    return {k: v for k, v in p.items() if k != "top"}
+
+
+@capability_required("insights.view")
+def routes(request: HttpRequest) -> HttpResponse:
+    form, p, protected = _routes(request)
+    ctx = _context(request, form=form, params=p, query=request.GET.urlencode())
+    if p is not None:
+        try:
+            timed = analyses.route_result(_result_params(p), protected)
+        except analyses.NoData as exc:
+            ctx["problem"] = str(exc)
+        else:
+            corridors, hubs = analyses.route_rows(timed.value)
+            ctx.update(result=timed.value, **_timing(timed),
+                       corridors=corridors, hubs=hubs,
+                       total_corridors=timed.value.tables["corridors"].num_rows)
+    return render(request, "insights/routes.html", ctx)
+
+
+@capability_required("insights.view")
+def routes_map(request: HttpRequest, fmt: str) -> HttpResponse:
+    _check_fmt(fmt)
+    result, p, protected = _route_result(request)
+    return _figure_response(analyses.route_map_bytes(result, p, protected, fmt), fmt,
+                            f"tiplab-routes-{result.data_version}")
+
+
+@capability_required("insights.view")
+def routes_export(request: HttpRequest) -> HttpResponse:
+    result, p, protected = _route_result(request)
+    return _csv_response(request, "routes", analyses.to_csv(result.tables["corridors"],
+                                                             result.data_version),
+                         result, p, protected)
+
