@@ -77,7 +77,12 @@ def _menu(client) -> list[str]:
 
 def test_menu_shows_only_what_the_role_may_use(client_as):
     assert _menu(client_as("administrator")) == ["home", "audit", "users", "organisations"]
-    assert _menu(client_as("analyst")) == ["home", "intake", "cases", "tokens"]
+    assert _menu(client_as("analyst")) == [
+        "home", "intake", "cases", "linkage", "estimates", "trends", "profiles", "routes",
+        "hotspots", "tokens"]
+    # Policy officers see aggregate evidence only: estimates and analytics, no case data.
+    assert _menu(client_as("policy_officer")) == [
+        "home", "estimates", "trends", "profiles", "routes", "hotspots"]
     assert _menu(client_as("agency_reporter")) == ["home", "submit", "tokens"]
     assert _menu(client_as("stakeholder")) == ["home"]
 
@@ -108,7 +113,9 @@ def test_nav_registry_accepts_new_entries_and_skips_unmounted_urls(client_as):
                 order=21,
             )
         )
-        assert _menu(client_as("analyst")) == ["home", "intake", "cases", "cases-test", "tokens"]
+        assert _menu(client_as("analyst")) == [
+            "home", "intake", "cases", "cases-test", "linkage", "estimates", "trends",
+            "profiles", "routes", "hotspots", "tokens"]
         assert "cases-test" not in _menu(client_as("policy_officer"))
         with pytest.raises(KeyError):
             nav.register(
@@ -145,8 +152,8 @@ def test_dashboard_shows_recent_activity_and_admin_counts(world, client_as):
 
     analyst_page = client_as("analyst").get(reverse("core:home"))
     assert [p.panel.key for p in analyst_page.context["panels"]] == [
-        "records_by_source", "data_freshness", "recent_imports", "open_problems",
-        "recent_activity",
+        "records_by_source", "data_freshness", "recent_imports", "latest_link_run",
+        "latest_estimate", "open_problems", "recent_activity",
     ]
 
 
