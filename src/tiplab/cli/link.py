@@ -64,9 +64,12 @@ def _inputs(files: list[Path], roles_path: Path | None) -> list[Any]:
 
 
 #: Role -> column of the store's linkage table (``CaseStore.linkage_records``).
+#: The store keeps the region of exploitation as a canonical code for every source, so it is
+#: compared as the ``region`` role (the export files write it in each agency's own style).
 STORE_ROLES = {"first_name": "given_name", "last_name": "family_name", "full_name": "full_name",
                "birth_date": "birth_date", "sex": "sex", "citizenship": "citizenship",
-               "phone": "phone", "document_number": "document_number"}
+               "phone": "phone", "document_number": "document_number",
+               "region": "region_of_exploitation"}
 STORE_ATTRIBUTES = {"year": "year", "region_of_exploitation": "region_of_exploitation",
                     "sex": "sex", "age_band": "age_band",
                     "exploitation_form": "exploitation_form"}

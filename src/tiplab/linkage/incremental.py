@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tiplab.linkage.engine import Engine
 from tiplab.linkage.errors import LinkageError
@@ -79,6 +80,27 @@ def link_incremental(
         old_sdf = engine.register(previous.standardised, "existing")
         new_sdf = engine.register(cmp_new, "new")
         linker = Linker(new_sdf, previous.model)
+        if "name_key" in cmp_new.column_names:
+            # term frequencies of full names over existing and new records together
+            keys = pa.concat_arrays(
+                [
+                    previous.standardised.column("name_key").combine_chunks(),
+                    cmp_new.column("name_key").combine_chunks(),
+                ]
+            )
+            counts = pc.value_counts(keys.drop_null())
+            total = max(len(keys) - keys.null_count, 1)
+            tf = pa.table(
+                {
+                    "name_key": counts.field("values"),
+                    "tf_name_key": pc.divide(
+                        pc.cast(counts.field("counts"), pa.float64()), float(total)
+                    ),
+                }
+            )
+            linker.table_management.register_term_frequency_lookup(
+                engine.register(tf, "tf_name_key"), "name_key"
+            )
         thr = settings.min_pair_probability or None
         between = linker.inference.predict_between(
             old_sdf, new_sdf, threshold_match_probability=thr

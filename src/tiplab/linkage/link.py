@@ -140,6 +140,8 @@ def prepare(
         std = std.append_column("source", pa.array([inp.source] * std.num_rows, pa.string()))
         parts.append(std)
     table = pa.concat_tables(parts, promote_options="default")
+    if not encoded:
+        table = table.append_column("name_key", name_key(table))
     n = table.num_rows
     table = table.append_column("unique_id", pa.array(np.arange(start_uid, start_uid + n)))
     rec_cols = ["unique_id", "source", "record_id"] + [
@@ -153,6 +155,13 @@ def prepare(
     return records, compare, "encoded" if encoded else "clear", meta
 
 
+def name_key(table: pa.Table) -> pa.Array:
+    """Given and family name as one value (term frequencies of full names); null if partial."""
+    return pc.binary_join_element_wise(
+        table.column("given"), table.column("family"), "|", null_handling="emit_null"
+    )
+
+
 def present_columns(compare: pa.Table) -> set[str]:
     """Columns holding at least one non-null value (comparisons are built for these)."""
     return {
@@ -162,15 +171,67 @@ def present_columns(compare: pa.Table) -> set[str]:
     }
 
 
-def train(linker: Any, present: set[str], settings: LinkSettings, n_records: int) -> None:
-    """Unsupervised training: prior from exact rules, u by random sampling, m by EM."""
+#: Smallest m probability a trained comparison level keeps. EM (and counting) can drive the m
+#: of a level to 0 when no true match in the training blocks reached it, which would veto
+#: every pair at that level (one mistyped birth date or a changed citizenship). A recording
+#: error can always occur, so no level may be impossible for a match; 0.005 still lets a
+#: disagreement weigh up to about -7.5 bits.
+M_FLOOR = 0.005
+
+
+def floor_m(model: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """The model with every trained (not fixed) m probability raised to ``floor`` (or to the
+    level's u when that is smaller), each comparison's m values renormalised to sum to 1
+    over the levels that have one."""
+    out: dict[str, Any] = json.loads(json.dumps(model))
+    for comp in out.get("comparisons", []):
+        levels = [
+            lv
+            for lv in comp["comparison_levels"]
+            if not lv.get("is_null_level") and isinstance(lv.get("m_probability"), (int, float))
+        ]
+        if not levels or any(lv.get("fix_m_probability") for lv in levels):
+            continue
+        # the floor never exceeds the level's u, so it cannot turn a disagreement into
+        # evidence for a match
+        raised = [
+            max(float(lv["m_probability"]), min(floor, float(lv.get("u_probability") or floor)))
+            for lv in levels
+        ]
+        total = sum(raised)
+        for lv, m in zip(levels, raised, strict=True):
+            lv["m_probability"] = m / total
+    return out
+
+
+def train(
+    linker: Any, present: set[str], settings: LinkSettings, n_records: int, sdf: Any = None
+) -> Any:
+    """Unsupervised training: prior from exact rules, u by random sampling, m by EM.
+
+    Returns the trained linker (a new one when ``sdf`` is given: a failed EM session is
+    rolled back to the model before it, and the trained m values are floored, see
+    :data:`M_FLOOR`). The first EM session (same birth date) estimates the prior of its
+    block freely; later sessions keep the prior fixed: on blocks of common names the
+    non-matches outnumber the matches and a free prior drifts until EM calls every pair a
+    match (m of "exact birth date" then fell to 0.1).
+    """
+    from splink import Linker
+
     det, em = mdl.training_rules(present)
     if det:
         linker.training.estimate_probability_two_random_records_match(
             det, recall=settings.recall_of_deterministic_rules
         )
+    # Never sample more pairs than exist; when all of them fit, one chunk (no probe pass):
+    # on Spark every chunk is several jobs, and ten chunks of a few thousand records took
+    # minutes for nothing.
+    all_pairs = n_records * (n_records - 1) / 2
+    max_pairs = min(settings.u_max_pairs, max(all_pairs, 1.0))
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=settings.u_max_pairs, seed=settings.seed
+        max_pairs=max_pairs,
+        seed=settings.seed,
+        num_chunks=1 if all_pairs <= settings.u_max_pairs or settings.engine == "spark" else 10,
     )
     if not em:
         raise LinkageError(
@@ -182,8 +243,11 @@ def train(linker: Any, present: set[str], settings: LinkSettings, n_records: int
     for rule in em:
         if len(done) == 2:
             break
+        snapshot = linker.misc.save_model_to_json() if sdf is not None else None
         try:
-            kw = {"max_pairs": settings.em_max_pairs} if n_records > 100_000 else {}
+            kw: dict[str, Any] = {"max_pairs": settings.em_max_pairs} if n_records > 100_000 else {}
+            if done:
+                kw["fix_probability_two_random_records_match"] = True
             linker.training.estimate_parameters_using_expectation_maximisation(rule, **kw)
             done.append(rule)
         except Exception as e:  # Splink raises plain exceptions (empty block, underflow)
@@ -191,6 +255,8 @@ def train(linker: Any, present: set[str], settings: LinkSettings, n_records: int
                 "EM training on blocking rule '%s' failed (%s); trying the next rule", rule, e
             )
             failures.append(f"{rule}: {e}")
+            if snapshot is not None:  # a failed session can leave a half-updated model
+                linker = Linker(sdf, snapshot)
     if not done:
         raise LinkageError(
             "EM training failed on every blocking rule: "
@@ -198,6 +264,9 @@ def train(linker: Any, present: set[str], settings: LinkSettings, n_records: int
             + ". Too few records share these values; link more data or map "
             "more roles"
         )
+    if sdf is not None:
+        linker = Linker(sdf, floor_m(linker.misc.save_model_to_json()))
+    return linker
 
 
 PAIR_ID_COLUMNS = ("unique_id_l", "unique_id_r", "match_probability", "match_weight")
@@ -364,7 +433,7 @@ def link(
         sdf = engine.register(compare, "records")
         sd = mdl.settings_dict(present, mode, engine.kind)  # type: ignore[arg-type]
         linker = Linker(sdf, sd)
-        train(linker, present, settings, records.num_rows)
+        linker = train(linker, present, settings, records.num_rows, sdf)
         timings["train"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         pairs = score(engine, linker, threshold=settings.min_pair_probability)

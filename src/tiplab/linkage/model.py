@@ -59,8 +59,12 @@ def _else() -> dict[str, Any]:
     return {"sql_condition": "ELSE", "label_for_charts": "All other comparisons"}
 
 
-def name_comparison(mode: Mode, dialect: Dialect) -> dict[str, Any]:
-    """Given and family name together, so that order swaps and partial names are levels."""
+def name_comparison(mode: Mode, dialect: Dialect, tf_column: str | None = None) -> dict[str, Any]:
+    """Given and family name together, so that order swaps and partial names are levels.
+
+    ``tf_column`` (one value per full name) turns on term-frequency adjustments of the
+    exact level.
+    """
     if mode == "clear":
 
         def sim(a: str, b: str) -> str:
@@ -98,9 +102,20 @@ def name_comparison(mode: Mode, dialect: Dialect) -> dict[str, Any]:
         if mode == "clear"
         else "(family_pc_l IS NULL OR family_pc_r IS NULL)"
     )
+    exact = _lvl(
+        f"{same('given', 'given')} AND {same('family', 'family')}", "Exact given and family"
+    )
+    if tf_column:
+        # Term-frequency adjustment: an exact match on a rare full name is stronger evidence
+        # than one on a common name. The level's own u is the baseline.
+        exact.update(
+            tf_adjustment_column=tf_column,
+            tf_adjustment_weight=1.0,
+            disable_tf_exact_match_detection=True,
+        )
     levels = [
         _lvl(null, "Name missing", null=True),
-        _lvl(f"{same('given', 'given')} AND {same('family', 'family')}", "Exact given and family"),
+        exact,
         _lvl(
             f"{same('given', 'family')} AND {same('family', 'given')}",
             "Exact, given and family swapped",
@@ -177,6 +192,19 @@ def exact_comparison(column: str, label: str, fuzzy: str | None = None) -> dict[
     }
 
 
+SEX_M = (0.97, 0.03)
+CITIZENSHIP_M = (0.9, 0.1)
+
+
+def fixed_m(comparison: dict[str, Any], ms: tuple[float, ...]) -> dict[str, Any]:
+    """Give the non-null levels of ``comparison`` these m probabilities, fixed in training."""
+    levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+    for lv, m in zip(levels, ms, strict=True):
+        lv["m_probability"] = m
+        lv["fix_m_probability"] = True
+    return comparison
+
+
 def place_comparison(mode: Mode, dialect: Dialect) -> dict[str, Any]:
     if mode == "clear":
         return exact_comparison(
@@ -200,13 +228,13 @@ def comparisons(present: Iterable[str], mode: Mode, dialect: Dialect) -> list[di
     cols = set(present)
     out = []
     if cols & {"given", "family", "given_pc", "family_pc"}:
-        out.append(name_comparison(mode, dialect))
+        out.append(name_comparison(mode, dialect, "name_key" if "name_key" in cols else None))
     if "dob_year" in cols:
         out.append(dob_comparison(mode))
     if "sex" in cols:
-        out.append(exact_comparison("sex", "Sex"))
+        out.append(fixed_m(exact_comparison("sex", "Sex"), SEX_M))
     if "citizenship" in cols:
-        out.append(exact_comparison("citizenship", "Citizenship"))
+        out.append(fixed_m(exact_comparison("citizenship", "Citizenship"), CITIZENSHIP_M))
     if "phone8" in cols:
         out.append(exact_comparison("phone8", "Phone (last 8 digits)"))
     if "doc" in cols:

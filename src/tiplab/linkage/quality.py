@@ -70,14 +70,32 @@ def evaluate_clusters(
             raise LinkageError(f"{name} table lacks column(s) {missing}; it has {t.column_names}")
     con = duckdb.connect()
     try:
-        con.register("c", clusters)
-        con.register("t", truth)
+        con.register("c", clusters.append_column("_ord", pa.array(range(clusters.num_rows))))
+        con.register("t", truth.append_column("_ord", pa.array(range(truth.num_rows))))
+        # A record id can occur more than once in a source (a duplicate-id defect): the k-th
+        # occurrence in the clustering is matched with the k-th in the truth (both in file
+        # order), so duplicates are neither multiplied by the join nor lost.
+        order_t = "row" if "row" in truth.column_names else "_ord"
         con.execute(f"""
+            CREATE TEMP TABLE c2 AS
+            SELECT CAST(source AS VARCHAR) AS s, CAST(record_id AS VARCHAR) AS r,
+                   CAST({cluster_column} AS VARCHAR) AS pid,
+                   row_number() OVER (PARTITION BY CAST(source AS VARCHAR),
+                                      CAST(record_id AS VARCHAR) ORDER BY _ord) AS k
+            FROM c
+        """)
+        con.execute(f"""
+            CREATE TEMP TABLE t2 AS
+            SELECT CAST(source AS VARCHAR) AS s, CAST(record_id AS VARCHAR) AS r,
+                   CAST({truth_column} AS VARCHAR) AS tid,
+                   row_number() OVER (PARTITION BY CAST(source AS VARCHAR),
+                                      CAST(record_id AS VARCHAR)
+                                      ORDER BY {order_t}, _ord) AS k
+            FROM t
+        """)
+        con.execute("""
             CREATE TEMP TABLE j AS
-            SELECT CAST(c.{cluster_column} AS VARCHAR) AS pid,
-                   CAST(t.{truth_column} AS VARCHAR) AS tid
-            FROM c JOIN t ON CAST(c.source AS VARCHAR) = CAST(t.source AS VARCHAR)
-                         AND CAST(c.record_id AS VARCHAR) = CAST(t.record_id AS VARCHAR)
+            SELECT c2.pid, t2.tid FROM c2 JOIN t2 USING (s, r, k)
         """)
         row = con.execute("""
             WITH cell AS (SELECT pid, tid, count(*)::DOUBLE AS n FROM j GROUP BY pid, tid),

@@ -200,6 +200,32 @@ def clean_text(value: str | None) -> str | None:
     return s or None
 
 
+_NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
+_ALPHA3 = re.compile(r"[A-Z]{3}")
+
+
+def clean_place(value: str | None) -> str | None:
+    """Like :func:`clean_text` but keeps digits, so region codes ("XT-07", "XT-17") stay
+    distinct instead of all becoming "xt"."""
+    if value is None:
+        return None
+    s = anyascii(value).lower().replace("'", "").replace("`", "")
+    s = _SPACES.sub(" ", _NON_ALNUM.sub(" ", s)).strip()
+    return s or None
+
+
+def citizenship_code(value: str | None) -> str | None:
+    """ISO alpha-3 from any spelling; a value already written as three capital letters is
+    kept as a code (user-assigned codes such as 'XTL' are not in the ISO list)."""
+    if not value:
+        return None
+    code = resolve_country(value)
+    if code:
+        return code
+    v = value.strip()
+    return v if _ALPHA3.fullmatch(v) else None
+
+
 def phonetic_key(name: str | None) -> str | None:
     """A phonetic code of one (clean) name: metaphone with any leading vowel written 'A'.
 
@@ -303,13 +329,9 @@ def standardise(inp: LinkInput) -> pa.Table:
         family = pc.coalesce(family, ff)
     given_ph = map_unique(given, lambda v: phonetic_key(_first_token(v)), pa.string())
     family_ph = map_unique(family, phonetic_key, pa.string())
-    cit = map_unique(
-        _column(table, roles.get("citizenship")),
-        lambda v: resolve_country(v) if v else None,
-        pa.string(),
-    )
-    place = map_unique(_column(table, roles.get("place")), clean_text, pa.string())
-    region = map_unique(_column(table, roles.get("region")), clean_text, pa.string())
+    cit = map_unique(_column(table, roles.get("citizenship")), citizenship_code, pa.string())
+    place = map_unique(_column(table, roles.get("place")), clean_place, pa.string())
+    region = map_unique(_column(table, roles.get("region")), clean_place, pa.string())
 
     base = pa.table(
         {
