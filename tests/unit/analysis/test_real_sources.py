@@ -25,7 +25,7 @@ def glotip(shared_data: Path) -> pa.Table:
 
 def _csv_total(path: Path, where: str) -> list[tuple[int, int | None, int]]:
     """(year, exact sum or None, count of '<5') straight from the CSV text."""
-    return duckdb.execute(f"""
+    return duckdb.connect().execute(f"""
         SELECT "Year", CASE WHEN count(*) FILTER (WHERE txtVALUE = '<5') = 0
                             THEN sum(TRY_CAST(replace(txtVALUE, ',', '') AS BIGINT)) END,
                count(*) FILTER (WHERE txtVALUE = '<5')
@@ -46,7 +46,7 @@ def test_glotip_country_year_totals_equal_source(glotip: pa.Table, shared_data: 
 def test_glotip_sum_with_censored_cell_is_an_interval(glotip: pa.Table,
                                                       shared_data: Path) -> None:
     # Detected victims by sex in a country-year where one sex is '<5'.
-    row = duckdb.execute(f"""
+    row = duckdb.connect().execute(f"""
         SELECT Iso3_code, "Year" FROM read_csv('{shared_data / GLOTIP}', all_varchar=true)
         WHERE Indicator = 'Detected trafficking victims' AND Dimension = 'Total'
           AND Age = 'Total' AND Sex IN ('Female', 'Male')
@@ -55,7 +55,7 @@ def test_glotip_sum_with_censored_cell_is_an_interval(glotip: pa.Table,
         ORDER BY 1, 2 LIMIT 1""").fetchone()
     assert row is not None
     country, year = row[0], int(row[1])
-    exact = duckdb.execute(f"""
+    exact = duckdb.connect().execute(f"""
         SELECT sum(TRY_CAST(replace(txtVALUE, ',', '') AS BIGINT))
         FROM read_csv('{shared_data / GLOTIP}', all_varchar=true)
         WHERE Iso3_code = '{country}' AND "Year" = '{year}' AND Age = 'Total'
@@ -85,12 +85,12 @@ def test_glotip_regional_sum_carries_censoring(glotip: pa.Table) -> None:
 
 def test_denver_corridor_count_equals_source(shared_data: Path) -> None:
     path = shared_data / DENVER
-    expected = duckdb.execute(f"""
+    expected = duckdb.connect().execute(f"""
         SELECT count(*) FROM read_csv('{path}', all_varchar=true)
         WHERE trim(coalesce(Origin_Country, "Origin Country/Region")) = 'Zimbabwe'
           AND trim(Destination_Country) = 'South Africa'""").fetchone()[0]
     # Four spellings of North Korea in the coding; the platform merges them into PRK.
-    prk_expected = duckdb.execute(f"""
+    prk_expected = duckdb.connect().execute(f"""
         SELECT count(*) FROM read_csv('{path}', all_varchar=true)
         WHERE trim(coalesce(Origin_Country, "Origin Country/Region")) IN
               ('North Korea', 'Korea, Democratic People''s Republic of', 'DPRK', 'D.P.R.K')

@@ -28,9 +28,8 @@ def prepared(glotip: Path):  # type: ignore[no-untyped-def]
 
 def _q(glotip: Path, where: str) -> int:
     sql = (f"SELECT count(*) FROM read_csv('{glotip}', all_varchar=true) WHERE {where}")
-    row = duckdb.execute(sql).fetchone()
-    assert row is not None
-    return int(row[0])
+    rows = duckdb.connect().execute(sql).fetchall()  # own connection: no shared state
+    return int(rows[0][0])
 
 
 def test_every_row_is_accounted_for(prepared, glotip: Path) -> None:  # type: ignore[no-untyped-def]
@@ -88,11 +87,10 @@ def test_glotip_import_through_the_store(tmp_path: Path, glotip: Path) -> None:
     assert AggregateRecord.objects.count() == batch.accepted
     assert RejectedRow.objects.count() == batch.rejected
     # A country-year total equals the source's text value (GBR, 2019, all victims).
-    row = duckdb.execute(
+    row = duckdb.connect().execute(
         f"SELECT txtVALUE FROM read_csv('{glotip}', all_varchar=true) WHERE Iso3_code='GBR' "
         "AND Indicator='Detected trafficking victims' AND Dimension='Total' AND Sex='Total' "
-        "AND Age='Total' AND Year='2019'").fetchone()
-    assert row is not None
+        "AND Age='Total' AND Year='2019'").fetchall()[0]
     stored = AggregateRecord.objects.get(country="GBR", indicator="Detected trafficking victims",
                                          dimension="Total", sex="Total", age_group="Total",
                                          year=2019)

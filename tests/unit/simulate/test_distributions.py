@@ -193,7 +193,7 @@ def test_hotline_missingness_matches_ctdc(demo_dir: Path) -> None:
     defects = pacsv.read_csv(demo_dir / "truth" / "defects.csv").to_pylist()
     bad = {d["row"] for d in defects if d["source"] == "hotline"}
     sex = (
-        duckdb.sql(
+        duckdb.connect().sql(
             f"SELECT sex FROM read_json('{demo_dir}/hotline.ndjson', format='newline_delimited')"
         )
         .to_arrow_table()
