@@ -30,8 +30,19 @@ def spark_session(app_name: str = "tiplab", extra_jars: list[str] | None = None)
                .config("spark.ui.enabled", "false")
                .config("spark.driver.host", "127.0.0.1")
                .config("spark.sql.session.timeZone", "UTC"))
-    if extra_jars:
-        builder = builder.config("spark.jars", ",".join(extra_jars))
+    # Splink's similarity functions (Jaro-Winkler etc.) ship as a jar inside the splink wheel.
+    # A JVM loads jars only when the first session starts, and getOrCreate() returns that
+    # session afterwards, so every session tiplab starts carries the jar: linkage and
+    # analysis can then share one session in any order.
+    jars = list(extra_jars or [])
+    try:
+        from splink.backends.spark import similarity_jar_location
+
+        jars.append(similarity_jar_location())
+    except ImportError:  # splink without its Spark extras: analysis-only sessions still work
+        pass
+    if jars:
+        builder = builder.config("spark.jars", ",".join(jars))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="tiplab-spark-"))

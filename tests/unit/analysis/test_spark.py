@@ -11,6 +11,7 @@ from tiplab.analysis.trends import count_query
 
 
 @pytest.mark.spark
+@pytest.mark.xdist_group("spark")  # shares one worker, so one JVM, with the linkage Spark test
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:fetch_arrow_table:DeprecationWarning")
 def test_trend_count_on_spark_equals_duckdb(tmp_path) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+# One JVM per test run: both Spark tests share an xdist worker (and so one SparkSession).
+pytestmark = [pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")]
 
 
 def test_spark_matches_duckdb() -> None:
