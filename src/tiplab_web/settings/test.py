@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 
-os.environ.setdefault("TIPLAB_DATA_DIR", tempfile.mkdtemp(prefix="tiplab-test-"))
+# Each pytest-xdist worker gets its own data directory (keys, snapshot, uploads): workers
+# share the parent that `make test` makes, and two of them writing the same file would race.
+_base = os.environ.get("TIPLAB_DATA_DIR") or tempfile.mkdtemp(prefix="tiplab-test-")
+os.environ["TIPLAB_DATA_DIR"] = os.path.join(_base, os.environ.get("PYTEST_XDIST_WORKER",
+                                                                   "main"))
+os.makedirs(os.environ["TIPLAB_DATA_DIR"], exist_ok=True)
 
-from tiplab_web.settings.base import *  # noqa: F403
+from tiplab_web.settings.base import *  # noqa: E402,F403
 
 SECRET_KEY = "test-only-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
 DEBUG = False
