@@ -8,6 +8,9 @@ from an engine carries ``engine.data_version``.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,16 @@ import pyarrow as pa
 from tiplab.config import data_dir as default_data_dir
 from tiplab.records.schema import get_schema
 from tiplab.snapshot import Snapshot, open_snapshot
+
+
+@contextmanager
+def _quiet_ibis() -> Iterator[None]:
+    """Ibis 12 calls DuckDB 2's deprecated fetch_arrow_table(); the result is the same and the
+    warning is Ibis's to fix, so it is silenced here, for that message only."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="fetch_arrow_table",
+                                category=DeprecationWarning)
+        yield
 
 
 @dataclass
@@ -37,12 +50,14 @@ class Engine:
         if kind not in self._tables:
             files = self.snapshot.files(kind)
             if files:
-                t = self.con.read_parquet([str(f) for f in files], table_name=f"{kind}_records")
+                with _quiet_ibis():
+                    t = self.con.read_parquet([str(f) for f in files],
+                                              table_name=f"{kind}_records")
             else:
                 schema = get_schema(kind).arrow_schema(include_protected=False)
                 empty = pa.Table.from_batches([], schema=schema.append(
                     pa.field("batch_id", pa.string())).append(pa.field("source_row", pa.int64())))
-                t = ibis.memtable(empty, name=f"{kind}_records_empty")
+                t = ibis.memtable(empty)
             self._tables[kind] = t
         return self._tables[kind]
 
@@ -55,7 +70,8 @@ class Engine:
         return self.table("aggregate")
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
-        result: pa.Table = self.con.to_pyarrow(expr)
+        with _quiet_ibis():
+            result: pa.Table = self.con.to_pyarrow(expr)
         return result
 
 
