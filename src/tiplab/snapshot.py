@@ -5,7 +5,7 @@ Layout under ``<data dir>/snapshot/``::
     batches/<kind>-<batch id>.parquet   one immutable file per import batch (no identifiers)
     manifest.json                       the active batches and the data version
 
-A batch file is written before its batch commits; the manifest is replaced atomically (write
+A batch file is written right after its batch commits; the manifest is replaced atomically (write
 to a temporary file, then ``os.replace``) after every change to case data. The **data
 version** is a short hash of the active batches' ids and checksums, so the same data always has
 the same version and any result can say which data it came from. :func:`rebuild` regenerates

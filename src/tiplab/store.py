@@ -79,7 +79,7 @@ class CaseStore(Protocol):
         ...
 
     def save_import(self, prepared: PreparedImport, protected: pa.Table, *, user: str,
-                    supersede: str | None, snapshot_file: str | None) -> BatchInfo:
+                    supersede: str | None) -> BatchInfo:
         """Write batch, records, rejects and issues in one transaction; mark ``supersede``."""
         ...
 
@@ -167,8 +167,7 @@ def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile 
     else:
         protected = accepted
     report("saving", 0.65)
-    batch = store.save_import(prepared, protected, user=user, supersede=supersede,
-                              snapshot_file=None)
+    batch = store.save_import(prepared, protected, user=user, supersede=supersede)
     report("snapshot", 0.9)
     refresh_snapshot(store, written={batch.batch_id: (prof.kind, protected)})
     report("done", 1.0)

@@ -17,6 +17,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -206,17 +207,15 @@ def _read_csv(path: Path, opts: ReadOptions, sha: str, size: int) -> RawTable:
                     malformed=malformed)
 
 
-def _row_numbers(n: int, header_row: int, skipped_lines: set[int]) -> list[int]:
+def _row_numbers(n: int, header_row: int, skipped_lines: set[int]) -> Any:
     """Spreadsheet row numbers of the n parsed rows, stepping over rejected lines."""
-    if not skipped_lines:
-        return list(range(header_row + 1, header_row + 1 + n))
-    rows: list[int] = []
-    line = header_row
-    while len(rows) < n:
-        line += 1
-        if line not in skipped_lines:
-            rows.append(line)
-    return rows
+    import numpy as np
+
+    first = header_row + 1
+    candidates = np.arange(first, first + n + len(skipped_lines), dtype=np.int64)
+    if skipped_lines:
+        candidates = candidates[~np.isin(candidates, np.fromiter(skipped_lines, np.int64))]
+    return candidates[:n]
 
 
 # -- XLSX ------------------------------------------------------------------------------------

@@ -176,7 +176,7 @@ class DjangoCaseStore:
 
     # -- the import transaction -------------------------------------------------------------
     def save_import(self, prepared: PreparedImport, protected: pa.Table, *, user: str,
-                    supersede: str | None, snapshot_file: str | None) -> BatchInfo:
+                    supersede: str | None) -> BatchInfo:
         s = prepared.summary()
         r = prepared.result
         keyring = load_keyring(key_dir(self.data_dir))
