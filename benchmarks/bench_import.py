@@ -16,6 +16,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -39,12 +40,18 @@ def stage_tiplab(csv: Path, work: Path) -> dict[str, object]:
 
     profile = parse_profile(csv.with_suffix(".profile.yaml").read_text(encoding="utf-8"))
     store = open_store(work / "data")  # migrations happen here, outside the timing
+    marks: list[tuple[str, float]] = []
+
+    def progress(stage: str, fraction: float) -> None:
+        marks.append((stage, time.perf_counter()))
+
     t0 = time.perf_counter()
-    batch, _ = run_import(store, csv, profile, "Police", user="bench")
+    batch, _ = run_import(store, csv, profile, "Police", user="bench", progress=progress)
     elapsed = time.perf_counter() - t0
     assert batch is not None
+    stages = {a[0]: round(b[1] - a[1], 2) for a, b in itertools.pairwise(marks)}
     return {"seconds": elapsed, "rows": batch.rows, "accepted": batch.accepted,
-            "rejected": batch.rejected, "peak_mb": _peak_mb()}
+            "rejected": batch.rejected, "peak_mb": _peak_mb(), "stages": stages}
 
 
 def stage_naive(csv: Path, work: Path) -> dict[str, object]:
@@ -170,7 +177,7 @@ def main() -> None:
             results[stage] = json.loads(out.stdout.strip().splitlines()[-1])
             r = results[stage]
             print(f"{stage:7s} {r['seconds']:8.2f} s  {args.rows / float(r['seconds']):>10,.0f} "  # type: ignore[arg-type]
-                  f"rows/s  peak {r['peak_mb']:.0f} MB", file=sys.stderr)
+                  f"rows/s  peak {r['peak_mb']:.0f} MB  {r.get('stages', '')}", file=sys.stderr)
         if "tiplab" in results:
             t = float(results["tiplab"]["seconds"])  # type: ignore[arg-type]
             for other in ("naive", "floor"):

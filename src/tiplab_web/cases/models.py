@@ -8,8 +8,23 @@ keyed pseudonyms (see ``tiplab.records.protect``). Rows are written in bulk by
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class WrittenJSONField(models.JSONField):  # type: ignore[type-arg]
+    """A JSONField without SQLite's ``JSON_VALID`` CHECK constraint.
+
+    Record rows are written only by the import (DuckDB's ``to_json``) or Django's encoder, so
+    the text is valid JSON by construction; the per-column CHECK cost more than half of the
+    bulk-insert time on SQLite (six columns x one million rows, ``benchmarks/README.md``).
+    Lookups, reads and PostgreSQL's ``jsonb`` (which validates natively) are unchanged.
+    """
+
+    def db_check(self, connection: Any) -> str | None:
+        return None
 
 
 class ImportBatch(models.Model):
@@ -70,11 +85,11 @@ class CaseRecord(models.Model):
     region_of_exploitation = models.CharField(max_length=100, null=True)
     origin_country = models.CharField(max_length=3, null=True)
     origin_region = models.CharField(max_length=200, null=True)
-    transit_countries = models.JSONField(null=True)
-    exploitation_forms = models.JSONField(null=True)
-    labour_sectors = models.JSONField(null=True)
-    sexual_exploitation_types = models.JSONField(null=True)
-    means_of_control = models.JSONField(null=True)
+    transit_countries = WrittenJSONField(null=True)
+    exploitation_forms = WrittenJSONField(null=True)
+    labour_sectors = WrittenJSONField(null=True)
+    sexual_exploitation_types = WrittenJSONField(null=True)
+    means_of_control = WrittenJSONField(null=True)
     recruiter_relation = models.CharField(max_length=32, null=True)
     trafficking_status = models.CharField(max_length=32, null=True)
     case_status = models.CharField(max_length=32, null=True)
@@ -84,7 +99,7 @@ class CaseRecord(models.Model):
     birth_date_pseudonym = models.CharField(max_length=32, null=True)
     document_number_pseudonym = models.CharField(max_length=32, null=True)
     phone_pseudonym = models.CharField(max_length=32, null=True)
-    warnings = models.JSONField(default=list)
+    warnings = WrittenJSONField(default=list)
 
     class Meta:
         # Analyses read the Parquet snapshot, not this table: only the lookups the import
@@ -111,7 +126,7 @@ class AggregateRecord(models.Model):
     value_low = models.BigIntegerField(null=True)
     value_high = models.BigIntegerField(null=True)
     censored = models.BooleanField(default=False)
-    warnings = models.JSONField(default=list)
+    warnings = WrittenJSONField(default=list)
 
     class Meta:
         indexes = [models.Index(fields=["country", "indicator", "year"])]
