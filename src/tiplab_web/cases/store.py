@@ -144,8 +144,7 @@ class DjangoCaseStore:
         from tiplab.records.protect import unseal
 
         fields = ["source_agency", "record_id", "registration_date", "region_of_exploitation",
-                  "sex", "age_band", "exploitation_forms", "citizenship", "age",
-                  "identity_sealed"]
+                  "sex", "age_band", "exploitation_forms", "citizenship", "identity_sealed"]
         rows = list(self._q(CaseRecord).filter(batch__status=ImportBatch.ACTIVE)
                     .order_by("id").values_list(*fields))
         cols: dict[str, list[Any]] = {f: [r[i] for r in rows] for i, f in enumerate(fields)}
@@ -161,12 +160,6 @@ class DjangoCaseStore:
             "age_band": pa.array(cols["age_band"], pa.string()),
             "exploitation_form": pa.array([f[0] if f else None for f in forms], pa.string()),
             "citizenship": pa.array(cols["citizenship"], pa.string()),
-            # the registration date and the age at registration are linkage evidence too:
-            # one episode's records are registered close in time, and an age gives the
-            # birth year where no birth date was recorded
-            "registration_date": pa.array(
-                [d.isoformat() if d else None for d in cols["registration_date"]], pa.string()),
-            "age": pa.array(cols["age"], pa.int64()),
         }
         if with_identifiers:
             keyring = load_keyring(key_dir(self.data_dir))
@@ -194,20 +187,23 @@ class DjangoCaseStore:
             rej.column("raw").to_pylist(), rej.column("row").to_pylist(), protected_cols,
             keyring, s["sha256"]) if rej.num_rows else ([], [])
         connection = connections[self.using]
-        sqlite_file = _bulk_sqlite_file(connection)
-        if sqlite_file is not None:
-            pk = self._save_import_adbc(sqlite_file, prepared, protected, user=user,
-                                        supersede=supersede, key_id=keyring.key_id,
-                                        redacted=redacted, sealed=sealed)
-            return _info(self._q(ImportBatch).select_related("supersedes").get(pk=pk))
         with transaction.atomic(using=self.using):
             old = None
             if supersede:
                 old = self._q(ImportBatch).select_for_update().get(batch_id=supersede)
                 if old.status != ImportBatch.ACTIVE:
                     raise IngestError(f"batch {supersede} was superseded meanwhile")
-            batch = self._new_batch(prepared, user=user, key_id=keyring.key_id, old=old)
-            batch.save(using=self.using)
+            batch = self._q(ImportBatch).create(
+                batch_id=new_batch_id(), kind=prepared.kind, source_agency=s["source"],
+                file_name=s["file"], file_size=s["bytes"], file_format=s["format"],
+                encoding=s["encoding"] or "", delimiter=s["delimiter"] or "",
+                sha256=s["sha256"], profile_name=s["profile"],
+                profile_sha256=prepared.profile.sha256,
+                profile_text=prepared.profile.source_text, schema_version=s["schema_version"],
+                tiplab_version=s["tiplab_version"], key_id=keyring.key_id, imported_by=user,
+                imported_at=timezone.now(), rows=s["rows"], accepted=s["accepted"],
+                rejected=s["rejected"], warnings=s["warnings"], censored=s["censored"],
+                reasons=s["reasons"], supersedes=old)
             if old is not None:
                 old.status = ImportBatch.SUPERSEDED
                 old.superseded_at = timezone.now()
@@ -219,110 +215,6 @@ class DjangoCaseStore:
             _fault_point()
             self._bulk_insert(connection, RowIssue, self._issue_rows(r.issues, batch.pk))
         return _info(batch)
-
-    @staticmethod
-    def _new_batch(prepared: PreparedImport, *, user: str, key_id: str,
-                   old: ImportBatch | None) -> ImportBatch:
-        s = prepared.summary()
-        return ImportBatch(
-            batch_id=new_batch_id(), kind=prepared.kind, source_agency=s["source"],
-            file_name=s["file"], file_size=s["bytes"], file_format=s["format"],
-            encoding=s["encoding"] or "", delimiter=s["delimiter"] or "",
-            sha256=s["sha256"], profile_name=s["profile"],
-            profile_sha256=prepared.profile.sha256,
-            profile_text=prepared.profile.source_text, schema_version=s["schema_version"],
-            tiplab_version=s["tiplab_version"], key_id=key_id, imported_by=user,
-            imported_at=timezone.now(), rows=s["rows"], accepted=s["accepted"],
-            rejected=s["rejected"], warnings=s["warnings"], censored=s["censored"],
-            reasons=s["reasons"], supersedes=old)
-
-    def _save_import_adbc(self, path: str, prepared: PreparedImport, protected: pa.Table, *,
-                          user: str, supersede: str | None, key_id: str, redacted: list[str],
-                          sealed: list[bytes | None]) -> int:
-        """The SQLite import transaction through the ADBC driver: Arrow in, rows out, in C.
-
-        Python's ``sqlite3.executemany`` binds every value of every row in the interpreter;
-        ADBC binds Arrow columns natively, three times faster on a million records
-        (``benchmarks/README.md``). It is one ``BEGIN IMMEDIATE`` ... ``COMMIT`` on its own
-        connection to the same file, so the batch, its records, rejects and issues still land
-        together or not at all; Django's connection holds no transaction meanwhile (the caller
-        checked), and WAL lets its readers go on.
-        """
-        import adbc_driver_sqlite.dbapi as adbc
-
-        connection = connections[self.using]
-        r = prepared.result
-        model = CaseRecord if prepared.kind == "case" else AggregateRecord
-        conn = adbc.connect(path, autocommit=True)
-        cur = conn.cursor()
-        try:
-            for pragma in ("PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 30000",
-                           "PRAGMA synchronous = NORMAL"):
-                cur.execute(pragma)
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                old_pk = None
-                if supersede:
-                    now = connection.ops.adapt_datetimefield_value(timezone.now())
-                    cur.execute(f"UPDATE {ImportBatch._meta.db_table} SET status = ?, "
-                                "superseded_at = ? WHERE batch_id = ? AND status = ? "
-                                "RETURNING id",
-                                (ImportBatch.SUPERSEDED, now, supersede, ImportBatch.ACTIVE))
-                    found = cur.fetchall()
-                    if not found:
-                        raise IngestError(f"batch {supersede} was superseded meanwhile")
-                    old_pk = int(found[0][0])
-                batch = self._new_batch(prepared, user=user, key_id=key_id, old=None)
-                batch.supersedes_id = old_pk
-                fields = [f for f in ImportBatch._meta.concrete_fields if not f.primary_key]
-                values = tuple(f.get_db_prep_save(f.pre_save(batch, True), connection)
-                               for f in fields)
-                cur.execute(f"INSERT INTO {ImportBatch._meta.db_table} "
-                            f"({', '.join(f.column for f in fields)}) "
-                            f"VALUES ({', '.join('?' * len(fields))}) RETURNING id", values)
-                pk = int(cur.fetchone()[0])  # type: ignore[index]
-                names, (con, rel) = self._record_rows(protected, pk, prepared.kind, "sqlite")
-                try:
-                    cols = [model._meta.get_field(n).column for n in names]
-                    reader = rel.fetch_record_batch(100_000)
-                    schema = pa.schema([pa.field(c, t) for c, t in
-                                        zip(cols, reader.schema.types, strict=True)])
-                    cur.adbc_ingest(model._meta.db_table,
-                                    pa.RecordBatchReader.from_batches(
-                                        schema, (b.rename_columns(cols) for b in reader)),
-                                    mode="append")
-                finally:
-                    con.close()
-                rej = r.rejected
-                if rej.num_rows:
-                    import json
-
-                    reasons = [json.dumps(x, ensure_ascii=False)
-                               for x in rej.column("reasons").to_pylist()]
-                    cur.adbc_ingest(RejectedRow._meta.db_table, pa.table({
-                        "batch_id": pa.array([pk] * rej.num_rows, pa.int64()),
-                        "source_row": rej.column("row").cast(pa.int64()),
-                        "raw": pa.array(redacted, pa.string()),
-                        "raw_sealed": pa.array(sealed, pa.binary()),
-                        "reasons": pa.array(reasons, pa.string())}), mode="append")
-                _fault_point()
-                names, (con, rel) = self._issue_rows(r.issues, pk)
-                try:
-                    issues = rel.to_arrow_table()
-                finally:
-                    con.close()
-                if issues.num_rows:
-                    cols = [RowIssue._meta.get_field(n).column for n in names]
-                    cur.adbc_ingest(RowIssue._meta.db_table, issues.rename_columns(cols),
-                                    mode="append")
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-        finally:
-            cur.close()
-            conn.close()
-        return pk
 
     @staticmethod
     def _record_rows(table: pa.Table, batch_pk: int, kind: str,
@@ -424,25 +316,6 @@ class DjangoCaseStore:
                         cur.executemany(sql, chunk)
         finally:
             con.close()
-
-
-def _bulk_sqlite_file(connection: Any) -> str | None:
-    """The SQLite file to bulk-load through ADBC, or None to write through Django.
-
-    Only a file database (ADBC opens its own connection) and only when Django's connection
-    is not inside a transaction of its own (an outer ``atomic`` must keep the rows in it —
-    the test suite's in-memory databases and ``TestCase`` transactions take this path).
-    ``TIPLAB_IMPORT_WRITER=django`` forces the Django path.
-    """
-    if connection.vendor != "sqlite" or os.environ.get("TIPLAB_IMPORT_WRITER") == "django":
-        return None
-    if connection.is_in_memory_db() or connection.in_atomic_block:
-        return None
-    try:
-        import adbc_driver_sqlite.dbapi  # noqa: F401
-    except ImportError:  # pragma: no cover - a dependency; the Django path still works
-        return None
-    return str(connection.settings_dict["NAME"])
 
 
 def _fault_point() -> None:
