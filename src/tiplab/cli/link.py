@@ -69,7 +69,8 @@ def _inputs(files: list[Path], roles_path: Path | None) -> list[Any]:
 STORE_ROLES = {"first_name": "given_name", "last_name": "family_name", "full_name": "full_name",
                "birth_date": "birth_date", "sex": "sex", "citizenship": "citizenship",
                "phone": "phone", "document_number": "document_number",
-               "region": "region_of_exploitation"}
+               "region": "region_of_exploitation",
+               "registration_date": "registration_date", "age": "age"}
 STORE_ATTRIBUTES = {"year": "year", "region_of_exploitation": "region_of_exploitation",
                     "sex": "sex", "age_band": "age_band",
                     "exploitation_form": "exploitation_form"}
@@ -95,7 +96,8 @@ def _store_inputs(data_dir: Path | None) -> list[Any]:
         roles = {r: c for r, c in STORE_ROLES.items()
                  if part.column(c).null_count < part.num_rows}
         inputs.append(LinkInput(source=source, table=part, record_id="record_id", roles=roles,
-                                date_formats=["%Y-%m-%d"], attributes=dict(STORE_ATTRIBUTES)))
+                                date_formats=["%Y-%m-%d"], attributes=dict(STORE_ATTRIBUTES),
+                                registration_date_formats=["%Y-%m-%d"]))
     return inputs
 
 

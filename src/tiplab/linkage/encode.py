@@ -5,7 +5,13 @@ q-gram (bigrams by default) is hashed with HMAC-SHA256 under a key derived from 
 secret *and the field name* (so "ana" as a given name and as a family name set different
 bits), and k bit positions come from double hashing ``h1 + i*h2 mod m``. Exact fields
 (phonetic codes, birth date and its variants, sex, citizenship, phone, document, region)
-become truncated HMAC-SHA256 digests. The output keeps the record id and the declared
+become truncated HMAC-SHA256 digests. The birth year (or the two years an age at
+registration allows) is hashed as ``by_lo``/``by_hi`` under one key, so the ranges of two
+records can be compared for a shared year. The registration date is never encoded as a
+date: only the windows it falls in (``reg_w30a`` = 30-day window number, ``reg_w30b`` = the
+same on a grid shifted by 15 days; also 180 and 730 days) are hashed, each under its own
+key, so the central office learns only whether two records were registered in a common
+window. The output keeps the record id and the declared
 non-identifying attributes, and no clear identifier.
 
 Options against frequency attacks: ``flip_probability`` (BLIP: randomised response on each
@@ -29,6 +35,7 @@ import pyarrow.parquet as pq
 
 from tiplab.linkage.errors import EncodingError
 from tiplab.linkage.io import ENCODING_METADATA_KEY
+from tiplab.linkage.model import REG_WINDOWS
 from tiplab.linkage.roles import LinkInput
 from tiplab.linkage.settings import EncodingSettings
 from tiplab.linkage.standardise import standardise
@@ -47,6 +54,9 @@ HASH_FIELDS: tuple[str, ...] = (
     "phone8",
     "doc",
     "region",
+    "by_lo",
+    "by_hi",
+    *(f"reg_w{w}{g}" for w in REG_WINDOWS for g in "ab"),
 )
 MIN_KEY_BYTES = 32
 
@@ -58,6 +68,8 @@ KEY_GROUP: dict[str, str] = {
     "given_ph": "name_ph",
     "family_ph": "name_ph",
     "dob_swap": "dob",
+    "by_lo": "birth_year",
+    "by_hi": "birth_year",
 }
 
 
@@ -184,7 +196,7 @@ def encode(
     es = es or EncodingSettings()
     if inp.encoded:
         raise EncodingError(f"input '{inp.source}' is already encoded")
-    std = standardise(inp)
+    std = with_registration_windows(standardise(inp))
     cols: dict[str, pa.Array] = {"record_id": std.column("record_id").combine_chunks()}
     for f in BF_FIELDS:
         cols[f"{f}_bf"] = bloom_filters(std.column(f), key, f, es, rng)
@@ -206,6 +218,18 @@ def encode(
     }
     table = pa.table(cols)
     return table.replace_schema_metadata({ENCODING_METADATA_KEY: json.dumps(meta).encode()})
+
+
+def with_registration_windows(std: pa.Table) -> pa.Table:
+    """Add ``reg_w<W>a`` (window number ``floor(day / W)``) and ``reg_w<W>b`` (the same on a
+    grid shifted by half a window) for each W of :data:`REG_WINDOWS`: two dates at most W/2
+    days apart always share one of the two windows, and dates more than W apart never do."""
+    day = std.column("reg_day").combine_chunks()
+    for w in REG_WINDOWS:
+        for g, shift in (("a", 0), ("b", w // 2)):
+            num = pc.floor(pc.divide(pc.cast(pc.add(day, shift), pa.float64()), float(w)))
+            std = std.append_column(f"reg_w{w}{g}", pc.cast(pc.cast(num, pa.int64()), pa.string()))
+    return std
 
 
 def write_encoded(table: pa.Table, path: str | Path) -> None:

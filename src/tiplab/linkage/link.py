@@ -46,6 +46,9 @@ CLEAR_COLUMNS = (
     "doc",
     "place",
     "region",
+    "by_lo",
+    "by_hi",
+    "reg_day",
 )
 
 
@@ -163,12 +166,24 @@ def name_key(table: pa.Table) -> pa.Array:
 
 
 def present_columns(compare: pa.Table) -> set[str]:
-    """Columns holding at least one non-null value (comparisons are built for these)."""
-    return {
+    """Columns holding at least one non-null value (comparisons are built for these).
+
+    ``by_lo`` (the birth year range) counts only when some record has it from an age alone
+    (no birth year): otherwise it repeats the birth year and its comparison level would
+    never be reached.
+    """
+    out = {
         c
         for c in compare.column_names
         if c != "unique_id" and compare.column(c).null_count < compare.num_rows
     }
+    if "by_lo" in out:
+        from_age = pc.and_(
+            pc.is_null(compare.column("dob_year")), pc.is_valid(compare.column("by_lo"))
+        )
+        if not pc.any(from_age).as_py():
+            out -= {"by_lo", "by_hi"}
+    return out
 
 
 #: Smallest m probability a trained comparison level keeps. EM (and counting) can drive the m
@@ -444,7 +459,14 @@ def link(
     t3 = time.perf_counter()
     pairs = with_pair_keys(pairs, records)
     choice = choose_threshold(
-        pairs.column("match_probability").to_numpy(), settings.threshold_grid, settings.threshold
+        pairs.column("match_probability").to_numpy(),
+        settings.threshold_grid,
+        settings.threshold,
+        edges=(
+            records.num_rows,
+            pairs.column("unique_id_l").to_numpy(),
+            pairs.column("unique_id_r").to_numpy(),
+        ),
     )
     clusters, persons, conflicts, merges = finish(records, pairs, choice.threshold, decisions)
     timings["cluster"] = time.perf_counter() - t3

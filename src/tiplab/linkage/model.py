@@ -155,9 +155,28 @@ def _cross_dice(dialect: Dialect, a: str, b: str) -> str:
     return f"(2.0 * {inter} / ({a}_pc_l + {b}_pc_r))"
 
 
-def dob_comparison(mode: Mode) -> dict[str, Any]:
+def birth_years_overlap() -> str:
+    """SQL: the birth-year ranges [by_lo, by_hi] of the two records share a year.
+
+    A date of birth gives one year (lo = hi); an age at registration gives the two years it
+    allows. Written with equalities only, so that it works on keyed hashes of the years too.
+    """
+    return "(by_lo_l = by_lo_r OR by_lo_l = by_hi_r OR by_hi_l = by_lo_r OR by_hi_l = by_hi_r)"
+
+
+def dob_comparison(mode: Mode, with_age: bool = False) -> dict[str, Any]:
+    """Date of birth; with ``with_age``, also the birth year an age at registration implies.
+
+    The age levels come after every date-of-birth level, so a pair where both records have a
+    date of birth never reaches them (their ranges are single years, compared above).
+    """
+    null = (
+        "by_lo_l IS NULL OR by_lo_r IS NULL"
+        if with_age
+        else "dob_year_l IS NULL OR dob_year_r IS NULL"
+    )
     levels = [
-        _lvl("dob_year_l IS NULL OR dob_year_r IS NULL", "Birth date missing", null=True),
+        _lvl(null, "Birth date missing", null=True),
         _lvl("dob_l = dob_r", "Exact date"),
         _lvl("dob_swap_l = dob_r", "Day and month swapped"),
     ]
@@ -169,11 +188,48 @@ def dob_comparison(mode: Mode) -> dict[str, Any]:
     ]
     if mode == "clear":
         levels.append(_lvl("abs(dob_year_l - dob_year_r) <= 2", "Years within 2"))
+    if with_age:
+        levels.append(_lvl(birth_years_overlap(), "Birth year agrees with an age"))
     levels.append(_else())
     return {
         "output_column_name": "dob",
         "comparison_levels": levels,
-        "comparison_description": "Date of birth, partial dates and day/month swaps",
+        "comparison_description": "Date of birth (or age at registration), partial dates "
+        "and day/month swaps",
+    }
+
+
+#: Registration-date windows (days) of the clear model; the encoded model compares keyed
+#: hashes of the same windows laid on two grids offset by half a window (see encode.py).
+REG_WINDOWS = (30, 180, 730)
+
+
+def registration_comparison(mode: Mode) -> dict[str, Any]:
+    """How far apart the two records were registered (the date of contact or intake).
+
+    The records of one person's trafficking episode are registered within days or weeks of
+    each other (identification, referral, a shelter intake); two random records of a
+    ten-year collection are years apart.
+    """
+    if mode == "clear":
+        null = "reg_day_l IS NULL OR reg_day_r IS NULL"
+        conds = [(f"abs(reg_day_l - reg_day_r) <= {w}", f"Within {w} days") for w in REG_WINDOWS]
+    else:
+        null = f"reg_w{REG_WINDOWS[0]}a_l IS NULL OR reg_w{REG_WINDOWS[0]}a_r IS NULL"
+        conds = [
+            (
+                f"(reg_w{w}a_l = reg_w{w}a_r OR reg_w{w}b_l = reg_w{w}b_r)",
+                f"Same {w}-day window",
+            )
+            for w in REG_WINDOWS
+        ]
+    levels = [_lvl(null, "Registration date missing", null=True)]
+    levels += [_lvl(c, label) for c, label in conds]
+    levels.append(_else())
+    return {
+        "output_column_name": "registered",
+        "comparison_levels": levels,
+        "comparison_description": "Registration (contact) dates close in time",
     }
 
 
@@ -229,7 +285,9 @@ def comparisons(present: Iterable[str], mode: Mode, dialect: Dialect) -> list[di
     out = []
     if cols & {"given", "family", "given_pc", "family_pc"}:
         out.append(name_comparison(mode, dialect, "name_key" if "name_key" in cols else None))
-    if "dob_year" in cols:
+    if "by_lo" in cols:
+        out.append(dob_comparison(mode, with_age=True))
+    elif "dob_year" in cols:
         out.append(dob_comparison(mode))
     if "sex" in cols:
         out.append(fixed_m(exact_comparison("sex", "Sex"), SEX_M))
@@ -244,6 +302,8 @@ def comparisons(present: Iterable[str], mode: Mode, dialect: Dialect) -> list[di
         out.append(place_comparison(mode, dialect))
     if "region" in cols:
         out.append(exact_comparison("region", "Region"))
+    if "reg_day" in cols or f"reg_w{REG_WINDOWS[0]}a" in cols:
+        out.append(registration_comparison(mode))
     return out
 
 
@@ -251,8 +311,17 @@ def _rule(*cols: str) -> str:
     return " AND ".join(f"l.{c} = r.{c}" for c in cols)
 
 
+#: Days apart within which records sharing one name part and the region are compared.
+BLOCK_DAYS = 90
+
+
 def blocking_rules(present: Iterable[str]) -> list[str]:
-    """Rules that generate the candidate pairs: each catches matches the others miss."""
+    """Rules that generate the candidate pairs: each catches matches the others miss.
+
+    The last rules reach pairs with a typo in one name part and no birth date on one side
+    (the hotline's records): one name part sounds alike, same region, registered within
+    :data:`BLOCK_DAYS` days (encoded: in a common 180-day window of either grid).
+    """
     cols = set(present)
     rules = []
     for combo in (
@@ -267,6 +336,11 @@ def blocking_rules(present: Iterable[str]) -> list[str]:
             rules.append(_rule(*combo))
     if {"given_ph", "family_ph"} <= cols:
         rules.append("l.given_ph = r.family_ph AND l.family_ph = r.given_ph")
+    for name in ("family_ph", "given_ph"):
+        if {name, "region", "reg_day"} <= cols:
+            rules.append(f"{_rule(name, 'region')} AND abs(l.reg_day - r.reg_day) <= {BLOCK_DAYS}")
+        elif {name, "region", "reg_w180a"} <= cols:
+            rules += [_rule(name, "region", f"reg_w180{g}") for g in "ab"]
     return rules
 
 

@@ -6,10 +6,19 @@ The ROLES.yaml format (shared with the simulator)::
       police:
         file: police.csv          # optional, relative to the YAML
         record_id: case_no
-        date_format: "%d.%m.%Y"   # optional, string or list
+        date_format: "%d.%m.%Y"   # optional, string or list (birth dates)
+        registration_date_format: "%d.%m.%Y"  # optional, string or list
         encoded: false            # true for files written by ``tiplab encode``
         roles: {first_name: fname, last_name: surname, birth_date: dob, ...}
         attributes: {year: reg_year, region_of_exploitation: region}
+        codes: {region: {"North Hills": "XT-01"}}   # optional, per input
+    codes:                        # optional gazetteer for every input (role -> raw -> value)
+      region: {"North Hills": "XT-01", "Velora": "XT-02"}
+
+``codes`` rewrites a role's raw values to one canonical value before comparison (matched
+ignoring case, accents and punctuation; values not listed are kept), so that a region written
+as a code by one agency and as a name by another compares equal. An input's own ``codes``
+override the top-level ones.
 """
 
 from __future__ import annotations
@@ -36,7 +45,12 @@ ROLES: tuple[str, ...] = (
     "document_number",
     "place",
     "region",
+    "registration_date",
+    "age",
 )
+
+#: Roles whose raw values a ``codes`` mapping may rewrite (free-text categorical values).
+CODED_ROLES: tuple[str, ...] = ("region", "place", "citizenship", "sex")
 
 #: Non-identifying stratum attributes carried through to the person table.
 ATTRIBUTES: tuple[str, ...] = (
@@ -56,11 +70,13 @@ class InputRoles(BaseModel):
     file: str | None = None
     record_id: str = "record_id"
     date_format: list[str] = Field(default_factory=list)
+    registration_date_format: list[str] = Field(default_factory=list)
     encoded: bool = False
     roles: dict[str, str] = Field(default_factory=dict)
     attributes: dict[str, str] = Field(default_factory=dict)
+    codes: dict[str, dict[str, str]] = Field(default_factory=dict)
 
-    @field_validator("date_format", mode="before")
+    @field_validator("date_format", "registration_date_format", mode="before")
     @classmethod
     def _listify(cls, v: Any) -> Any:
         if v is None:
@@ -75,6 +91,18 @@ class InputRoles(BaseModel):
             raise ValueError(f"unknown role(s) {unknown}; known roles: {list(ROLES)}")
         return v
 
+    @field_validator("codes")
+    @classmethod
+    def _known_code_roles(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        return _check_code_roles(v)
+
+
+def _check_code_roles(v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    unknown = sorted(set(v) - set(CODED_ROLES))
+    if unknown:
+        raise ValueError(f"codes given for role(s) {unknown}; codes apply to {list(CODED_ROLES)}")
+    return v
+
 
 class RolesFile(BaseModel):
     """A parsed ROLES.yaml: source name -> :class:`InputRoles`."""
@@ -82,7 +110,19 @@ class RolesFile(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     inputs: dict[str, InputRoles]
+    codes: dict[str, dict[str, str]] = Field(default_factory=dict)
     base_dir: str = "."
+
+    @field_validator("codes")
+    @classmethod
+    def _known_code_roles(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        return _check_code_roles(v)
+
+    def model_post_init(self, context: Any) -> None:
+        # the top-level gazetteer applies to every input; an input's own codes win
+        for spec in self.inputs.values():
+            for role, mapping in self.codes.items():
+                spec.codes[role] = {**mapping, **spec.codes.get(role, {})}
 
     @classmethod
     def load(cls, path: str | Path) -> RolesFile:
@@ -143,6 +183,9 @@ class LinkInput:
     date_formats: list[str] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     encoded: bool = False
+    registration_date_formats: list[str] = field(default_factory=list)
+    #: role -> raw value -> canonical value (a gazetteer), applied before comparison
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def arrow(self) -> pa.Table:
         t = self.table
@@ -185,4 +228,6 @@ class LinkInput:
             date_formats=list(spec.date_format),
             attributes=dict(spec.attributes),
             encoded=spec.encoded,
+            registration_date_formats=list(spec.registration_date_format),
+            codes={r: dict(m) for r, m in spec.codes.items()},
         )

@@ -303,10 +303,25 @@ def _sql_str_list(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _date_sql(formats: list[str]) -> str:
+def _date_sql(formats: list[str], col: str = "s") -> str:
     fmts = [*formats, *[f for f in DEFAULT_DATE_FORMATS if f not in formats]]
-    tries = ", ".join(f"try_strptime(s, '{f}')::DATE" for f in fmts)
+    tries = ", ".join(f"try_strptime({col}, '{f}')::DATE" for f in fmts)
     return f"coalesce({tries})"
+
+
+def recode(arr: pa.Array, mapping: dict[str, str] | None) -> pa.Array:
+    """Rewrite raw values to canonical ones (a gazetteer), matched on :func:`clean_place`;
+    values the mapping does not list are kept as they are."""
+    if not mapping:
+        return arr
+    table = {clean_place(k): v for k, v in mapping.items()}
+
+    def fn(v: str | None) -> str | None:
+        if v is None:
+            return None
+        return table.get(clean_place(v), v)
+
+    return map_unique(arr, fn, pa.string())
 
 
 def standardise(inp: LinkInput) -> pa.Table:
@@ -315,6 +330,10 @@ def standardise(inp: LinkInput) -> pa.Table:
     inp.check(table)
     roles = inp.roles
     n = table.num_rows
+
+    def raw(role: str) -> pa.Array:
+        return recode(_column(table, roles.get(role)), inp.codes.get(role))
+
     given = map_unique(_column(table, roles.get("first_name")), clean_text, pa.string())
     family = map_unique(_column(table, roles.get("last_name")), clean_text, pa.string())
     if "full_name" in roles:
@@ -329,9 +348,9 @@ def standardise(inp: LinkInput) -> pa.Table:
         family = pc.coalesce(family, ff)
     given_ph = map_unique(given, lambda v: phonetic_key(_first_token(v)), pa.string())
     family_ph = map_unique(family, phonetic_key, pa.string())
-    cit = map_unique(_column(table, roles.get("citizenship")), citizenship_code, pa.string())
-    place = map_unique(_column(table, roles.get("place")), clean_place, pa.string())
-    region = map_unique(_column(table, roles.get("region")), clean_place, pa.string())
+    cit = map_unique(raw("citizenship"), citizenship_code, pa.string())
+    place = map_unique(raw("place"), clean_place, pa.string())
+    region = map_unique(raw("region"), clean_place, pa.string())
 
     base = pa.table(
         {
@@ -341,12 +360,14 @@ def standardise(inp: LinkInput) -> pa.Table:
             "given_ph": given_ph,
             "family_ph": family_ph,
             "dob_raw": _column(table, roles.get("birth_date")),
-            "sex_raw": _column(table, roles.get("sex")),
+            "sex_raw": raw("sex"),
             "citizenship": cit,
             "phone_raw": _column(table, roles.get("phone")),
             "doc_raw": _column(table, roles.get("document_number")),
             "place": place,
             "region": region,
+            "reg_raw": _column(table, roles.get("registration_date")),
+            "age_raw": _column(table, roles.get("age")),
             **{f"attr_{a}": _column(table, c) for a, c in inp.attributes.items()},
         }
     )
@@ -355,7 +376,12 @@ def standardise(inp: LinkInput) -> pa.Table:
     attr_sql = []
     for a in inp.attributes:
         if a == "year":
-            attr_sql.append(f"try_cast(trim(attr_{a}) AS INTEGER) AS attr_{a}")
+            # a year, or the year of a registration date (written as that role's dates are)
+            attr_sql.append(
+                f"coalesce(try_cast(trim(attr_{a}) AS INTEGER), "
+                f"year({_date_sql(inp.registration_date_formats, f'trim(attr_{a})')}))"
+                f"::INTEGER AS attr_{a}"
+            )
         elif a == "sex":
             attr_sql.append(f"{_sex_sql(f'attr_{a}')} AS attr_{a}")
         else:
@@ -365,7 +391,12 @@ def standardise(inp: LinkInput) -> pa.Table:
         con.register("base", base)
         sql = f"""
         WITH d AS (
-          SELECT *, nullif(trim(dob_raw), '') AS s FROM base
+          SELECT *, nullif(trim(dob_raw), '') AS s,
+            CASE WHEN nullif(trim(reg_raw), '') IS NOT NULL
+                 THEN {_date_sql(inp.registration_date_formats, "trim(reg_raw)")} END AS rd0,
+            CASE WHEN try_cast(trim(age_raw) AS INTEGER) BETWEEN 0 AND 120
+                 THEN try_cast(trim(age_raw) AS INTEGER) END AS age
+          FROM base
         ), p AS (
           SELECT *,
             CASE
@@ -394,8 +425,11 @@ def standardise(inp: LinkInput) -> pa.Table:
             CASE WHEN dfull IS NOT NULL AND year(dfull) BETWEEN 1900 AND 2100 THEN dfull END
               AS dd,
             CASE WHEN py BETWEEN 1900 AND 2100 THEN py END AS yy,
-            CASE WHEN pm BETWEEN 1 AND 12 THEN pm END AS mm
+            CASE WHEN pm BETWEEN 1 AND 12 THEN pm END AS mm,
+            CASE WHEN year(rd0) BETWEEN 1900 AND 2100 THEN rd0 END AS rd
           FROM p
+        ), r AS (
+          SELECT *, coalesce(year(dd), yy)::INTEGER AS by0 FROM q
         )
         SELECT
           record_id, given, family, given_ph, family_ph,
@@ -406,7 +440,11 @@ def standardise(inp: LinkInput) -> pa.Table:
           coalesce(strftime(dd, '%Y-%m'),
                    CASE WHEN yy IS NOT NULL AND mm IS NOT NULL
                         THEN printf('%04d-%02d', yy, mm) END) AS dob_ym,
-          coalesce(year(dd), yy)::INTEGER AS dob_year,
+          by0 AS dob_year,
+          -- the birth year, or the two years an age at registration allows
+          coalesce(by0, year(rd) - age - 1)::INTEGER AS by_lo,
+          coalesce(by0, year(rd) - age)::INTEGER AS by_hi,
+          date_diff('day', DATE '1970-01-01', rd)::INTEGER AS reg_day,
           {_sex_sql("sex_raw")} AS sex,
           citizenship,
           CASE WHEN length(regexp_replace(coalesce(phone_raw, ''), '[^0-9]', '', 'g')) >= 7
@@ -416,7 +454,7 @@ def standardise(inp: LinkInput) -> pa.Table:
                THEN regexp_replace(upper(doc_raw), '[^A-Z0-9]', '', 'g') END AS doc,
           place, region
           {"".join(", " + a for a in attr_sql)}
-        FROM q
+        FROM r
         """
         out = con.sql(sql).to_arrow_table()
     finally:

@@ -6,6 +6,19 @@ Estimates come from the model's own match probabilities p over the scored pairs:
 * estimated precision at t: ``E(t) / #{p ≥ t}`` (the mean p of the pairs kept)
 * estimated recall at t: ``E(t) / Σ_all p``
 
+With the pair ids (``edges``), the estimate is made on the *clusters* each threshold gives,
+since clustering adds transitive pairs (A~B and B~C put A and C together) and the quality
+that matters is that of the persons, not of the edges:
+
+* the pairs counted at t are all pairs inside the connected components of the edges
+  with p >= t (``Σ n_k(n_k-1)/2``);
+* the expected true matches among them: the model's own p for every scored pair inside a
+  cluster, *including those below t* (a scored pair at 0.05 inside a cluster is the model
+  saying that merge is probably wrong), and for pairs inside a cluster that were never
+  scored, the weakest above-threshold edge of that cluster (a chain is no stronger than
+  its weakest link);
+* recall as above, with that numerator.
+
 Assumptions (state them with the numbers): the probabilities are calibrated (Fellegi-Sunter
 with conditional independence tends to be over-confident, so precision is an upper bound
 in practice); true matches missed by every blocking rule or scored below the storage floor
@@ -22,6 +35,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from tiplab.linkage.cluster import components
+
+Edges = tuple[int, npt.ArrayLike, npt.ArrayLike]
 
 
 @dataclass(frozen=True)
@@ -115,7 +132,9 @@ class ThresholdChoice:
 ASSUMPTIONS = (
     "Estimates use the model's match probabilities as if calibrated; matches outside the "
     "blocking rules or below the stored-pair floor are not counted (recall is an upper "
-    "bound); figures are pairwise over scored pairs, before clustering."
+    "bound); figures are pairwise over the pairs inside the clusters each threshold gives "
+    "(scored pairs count with their own probability, unscored pairs inside a cluster with "
+    "the cluster's weakest link)."
 )
 
 
@@ -135,17 +154,63 @@ def tradeoff(probabilities: npt.ArrayLike, grid: list[float]) -> list[ThresholdP
     return out
 
 
+def cluster_tradeoff(
+    probabilities: npt.ArrayLike, edges: Edges, grid: list[float]
+) -> list[ThresholdPoint]:
+    """The estimated trade-off of the *clusters* at each threshold (see module docstring).
+
+    ``edges`` is ``(n_records, left ids, right ids)`` of the scored pairs, aligned with
+    ``probabilities``; ids are 0..n_records-1.
+    """
+    n, left_, right_ = edges
+    p = np.asarray(probabilities, dtype=np.float64)
+    left = np.asarray(left_, dtype=np.int64)
+    right = np.asarray(right_, dtype=np.int64)
+    total = float(p.sum())
+    out = []
+    for t in sorted(grid):
+        keep = p >= t
+        labels = components(n, left[keep], right[keep])
+        sizes = np.bincount(labels, minlength=int(labels.max()) + 1 if n else 0)
+        k = int((sizes * (sizes - 1) // 2).sum())
+        inside = labels[left] == labels[right]
+        exp = float(p[inside].sum())
+        # pairs inside a cluster that were never scored: the cluster's weakest kept edge
+        scored = np.bincount(labels[left[inside]], minlength=len(sizes))
+        unscored = sizes * (sizes - 1) // 2 - scored
+        weakest = np.ones(len(sizes))
+        if keep.any():
+            np.minimum.at(weakest, labels[left[keep]], p[keep])
+        exp += float((unscored * weakest).sum())
+        prec = exp / k if k else 1.0
+        rec = exp / total if total > 0 else 0.0
+        rec = min(rec, 1.0)
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
+        out.append(ThresholdPoint(float(t), k, exp, prec, rec, f1))
+    return out
+
+
 def choose_threshold(
-    probabilities: npt.ArrayLike, grid: list[float], user_threshold: float | None = None
+    probabilities: npt.ArrayLike,
+    grid: list[float],
+    user_threshold: float | None = None,
+    edges: Edges | None = None,
 ) -> ThresholdChoice:
     """The user's threshold, or the grid value with the highest estimated F1.
+
+    With ``edges`` (record count and the pair ids), the estimates are those of the clusters
+    (:func:`cluster_tradeoff`); without, of the scored edges (:func:`tradeoff`).
 
     Ties (within 0.001 of the best F1) go to the higher threshold: a wrong merge of two
     victims hides a person from the estimate, a missed link only counts one person twice,
     and the review queue catches missed links below the threshold.
     """
     grid = sorted(set(grid) | ({user_threshold} if user_threshold is not None else set()))
-    points = tradeoff(probabilities, grid)
+    points = (
+        tradeoff(probabilities, grid)
+        if edges is None
+        else cluster_tradeoff(probabilities, edges, grid)
+    )
     if user_threshold is not None:
         pt = next(p for p in points if p.threshold == user_threshold)
         return ThresholdChoice(

@@ -189,7 +189,7 @@ def simulate(
                 format="csv" if fallback else spec.kind,
             )
         )
-    (out / "linkage_roles.yaml").write_text(roles_yaml(roles), encoding="utf-8")
+    (out / "linkage_roles.yaml").write_text(roles_yaml(roles, country), encoding="utf-8")
     files.append("linkage_roles.yaml")
     files += _write_country(country, out)
     observed = int(caps.seen.any(axis=1).sum())

@@ -143,7 +143,9 @@ def roles_entry(spec: ExportSpec, *, csv_fallback: bool = False) -> dict[str, An
             "citizenship": "citizenship",
             "phone": "phone",
             "document_number": "document_number",
-            "region": "place",
+            "region": "region",
+            "registration_date": "registration_date",
+            "age": "age",
         }.get(col.field)
         if role is not None:
             roles[role] = col.name
@@ -161,16 +163,22 @@ def roles_entry(spec: ExportSpec, *, csv_fallback: bool = False) -> dict[str, An
     }
     if spec.has("birth_date"):
         entry["date_format"] = spec.birth_date_format
+    if spec.has("registration_date"):
+        entry["registration_date_format"] = spec.date_format
     entry["roles"] = roles
     entry["attributes"] = attributes
     return entry
 
 
-def roles_yaml(entries: dict[str, dict[str, Any]]) -> str:
+def roles_yaml(entries: dict[str, dict[str, Any]], country: Country | None = None) -> str:
+    """The roles file; with ``country``, a gazetteer of its regions (name -> code) under
+    ``codes:`` so that exports writing the region as a name or as a code compare equal."""
     head = (
         "# Column roles of the simulated exports, for record linkage (tiplab.linkage).\n"
         "# 'year' holds the registration date (formats as in each profile).\n"
     )
-    return head + yaml.safe_dump(
-        {"inputs": entries}, sort_keys=False, allow_unicode=True, width=100
-    )
+    doc: dict[str, Any] = {"inputs": entries}
+    if country is not None and any("region" in e.get("roles", {}) for e in entries.values()):
+        head += "# codes.region: the country's gazetteer (region name -> region code).\n"
+        doc["codes"] = {"region": dict(zip(country.names, country.codes, strict=True))}
+    return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)

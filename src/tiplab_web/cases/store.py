@@ -144,7 +144,8 @@ class DjangoCaseStore:
         from tiplab.records.protect import unseal
 
         fields = ["source_agency", "record_id", "registration_date", "region_of_exploitation",
-                  "sex", "age_band", "exploitation_forms", "citizenship", "identity_sealed"]
+                  "sex", "age_band", "exploitation_forms", "citizenship", "age",
+                  "identity_sealed"]
         rows = list(self._q(CaseRecord).filter(batch__status=ImportBatch.ACTIVE)
                     .order_by("id").values_list(*fields))
         cols: dict[str, list[Any]] = {f: [r[i] for r in rows] for i, f in enumerate(fields)}
@@ -160,6 +161,12 @@ class DjangoCaseStore:
             "age_band": pa.array(cols["age_band"], pa.string()),
             "exploitation_form": pa.array([f[0] if f else None for f in forms], pa.string()),
             "citizenship": pa.array(cols["citizenship"], pa.string()),
+            # the registration date and the age at registration are linkage evidence too:
+            # one episode's records are registered close in time, and an age gives the
+            # birth year where no birth date was recorded
+            "registration_date": pa.array(
+                [d.isoformat() if d else None for d in cols["registration_date"]], pa.string()),
+            "age": pa.array(cols["age"], pa.int64()),
         }
         if with_identifiers:
             keyring = load_keyring(key_dir(self.data_dir))

@@ -44,6 +44,10 @@ ROLES = {
     "citizenship": "citizenship",
     "phone": "phone",
     "document_number": "document_number",
+    # canonical in the store for every source, unlike the agencies' own export files
+    "region_of_exploitation": "region",
+    "registration_date": "registration_date",
+    "age": "age",
 }
 #: non-identifying strata carried to the person table (the estimation page's strata)
 ATTRIBUTES = ("year", "region_of_exploitation", "sex", "age_band", "exploitation_form")

@@ -104,3 +104,25 @@ def test_errors_are_clear(data_dir: Path, tmp_path: Path) -> None:
     )
     assert r.exit_code == 2
     assert "unknown role" in json.loads(r.output)["error"]["message"]
+
+
+def test_roles_file_gazetteer_and_registration_format(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tiplab.linkage import RolesError, RolesFile
+
+    p = tmp_path / "roles.yaml"
+    p.write_text(
+        "codes:\n  region: {North Hills: XT-01, Lowlands: XT-02}\n"
+        "inputs:\n"
+        "  a:\n    record_id: id\n    registration_date_format: '%m/%d/%Y'\n"
+        "    roles: {region: loc, registration_date: called, age: age}\n"
+        "  b:\n    record_id: id\n    roles: {region: loc}\n"
+        "    codes: {region: {North Hills: XT-09}}\n",
+        encoding="utf-8",
+    )
+    rf = RolesFile.load(p)
+    assert rf.inputs["a"].registration_date_format == ["%m/%d/%Y"]
+    assert rf.inputs["a"].codes["region"]["Lowlands"] == "XT-02"
+    assert rf.inputs["b"].codes["region"]["North Hills"] == "XT-09"  # the input's own wins
+    p.write_text("codes:\n  given: {x: y}\ninputs:\n  a: {record_id: id}\n", encoding="utf-8")
+    with pytest.raises(RolesError, match="codes apply to"):
+        RolesFile.load(p)

@@ -22,7 +22,7 @@ from tiplab.linkage import (
     link,
     load_key,
 )
-from tiplab.linkage.encode import qgrams, write_encoded
+from tiplab.linkage.encode import qgrams, with_registration_windows, write_encoded
 from tiplab.linkage.standardise import clean_text, standardise
 
 
@@ -85,6 +85,9 @@ def test_encoded_output_reveals_no_clear_identifier(dataset, tmp_path) -> None: 
         "phone8",
         "doc",
         "region",
+        "by_lo",
+        "by_hi",
+        *(f"reg_w{w}{g}" for w in (30, 180, 730) for g in "ab"),
     }
     assert pq.read_schema(path).metadata[b"tiplab.encoding"]
 
@@ -178,3 +181,48 @@ def test_encoded_f1_within_003_of_clear(
 
 def test_clean_text_is_what_gets_encoded() -> None:
     assert clean_text("Nguyễn") == "nguyen"
+
+
+def test_registration_windows_share_a_window_only_when_close() -> None:
+    # two grids offset by half a window: dates <= W/2 apart always share a window of one
+    # grid, dates more than W apart never share one
+    days = list(range(0, 400))
+    std = with_registration_windows(pa.table({"reg_day": pa.array(days, pa.int32())}))
+    for w in (30, 180):
+        a = std.column(f"reg_w{w}a").to_pylist()
+        b = std.column(f"reg_w{w}b").to_pylist()
+        for i in range(0, 400, 7):
+            for j in range(i, 400, 5):
+                shared = a[i] == a[j] or b[i] == b[j]
+                if j - i <= w // 2:
+                    assert shared, (w, i, j)
+                if j - i > w:
+                    assert not shared, (w, i, j)
+
+
+def test_birth_years_and_windows_are_hashed_not_clear() -> None:
+    inp = LinkInput(
+        "hotline",
+        pa.table(
+            {
+                "id": ["h1", "h2"],
+                "name": ["Ana Pop", "Ion Rus"],
+                "age": ["30", None],
+                "called": ["2020-03-01", "2021-07-09"],
+            }
+        ),
+        "id",
+        {"full_name": "name", "age": "age", "registration_date": "called"},
+    )
+    enc = encode(inp, KEY_A)
+    assert enc.column("by_lo").null_count == 1  # no age, no birth year
+    values = {v for c in ("by_lo", "by_hi", "reg_w30a") for v in enc.column(c).to_pylist() if v}
+    assert len(values) == 4
+    assert all(len(v) == 32 for v in values)
+    assert not values & {"1989", "1990", "2020-03-01"}
+    # birth years share one key: the same year hashes alike as lo and as hi
+    twin = encode(
+        LinkInput("x", pa.table({"id": ["x"], "dob": ["1989-05-05"]}), "id", {"birth_date": "dob"}),
+        KEY_A,
+    )
+    assert twin.column("by_lo")[0].as_py() == enc.column("by_lo")[0].as_py()

@@ -55,3 +55,64 @@ def test_training_rules_need_dates_or_names() -> None:
     assert det
     assert len(em) >= 2
     assert mdl.training_rules({"sex"}) == ([], [])
+
+
+def test_age_registration_and_region_comparisons() -> None:
+    from tiplab.linkage.model import blocking_rules, comparisons
+
+    cols = {"given", "family", "given_ph", "family_ph", "dob", "dob_year", "dob_ym"}
+    cols |= {"by_lo", "by_hi", "reg_day", "region"}
+    comps = {c["output_column_name"]: c for c in comparisons(cols, "clear", "duckdb")}
+    dob_labels = [lv["label_for_charts"] for lv in comps["dob"]["comparison_levels"]]
+    # the age level comes after every birth-date level, just before "other"
+    assert dob_labels[-2:] == ["Birth year agrees with an age", "All other comparisons"]
+    reg = [lv["sql_condition"] for lv in comps["registered"]["comparison_levels"]]
+    assert reg[1] == "abs(reg_day_l - reg_day_r) <= 30"
+    assert "region" in comps
+    rules = blocking_rules(cols)
+    assert (
+        "l.family_ph = r.family_ph AND l.region = r.region AND abs(l.reg_day - r.reg_day) <= 90"
+        in rules
+    )
+    enc = {
+        "given_pc",
+        "family_pc",
+        "given_ph",
+        "family_ph",
+        "dob_year",
+        "by_lo",
+        "by_hi",
+        "region",
+        "reg_w30a",
+        "reg_w180a",
+        "reg_w180b",
+    }
+    enc_comps = {c["output_column_name"]: c for c in comparisons(enc, "encoded", "duckdb")}
+    enc_reg = [lv["sql_condition"] for lv in enc_comps["registered"]["comparison_levels"]]
+    assert enc_reg[1] == "(reg_w30a_l = reg_w30a_r OR reg_w30b_l = reg_w30b_r)"
+    assert "l.given_ph = r.given_ph AND l.region = r.region AND l.reg_w180b = r.reg_w180b" in (
+        blocking_rules(enc)
+    )
+
+
+def test_birth_year_overlap_sql_is_a_range_overlap() -> None:
+    import duckdb
+
+    from tiplab.linkage.model import birth_years_overlap
+
+    con = duckdb.connect()
+    try:
+        for (ll, lh, rl, rh), want in [
+            ((1989, 1990, 1990, 1990), True),  # age vs birth date in range
+            ((1989, 1990, 1990, 1991), True),  # two ages sharing a year
+            ((1989, 1990, 1991, 1992), False),
+            ((1985, 1985, 1986, 1986), False),  # two birth dates a year apart
+        ]:
+            got = con.execute(
+                f"SELECT {birth_years_overlap()} FROM (SELECT {ll} AS by_lo_l, {lh} AS by_hi_l,"
+                f" {rl} AS by_lo_r, {rh} AS by_hi_r)"
+            ).fetchone()
+            assert got is not None
+            assert got[0] is want
+    finally:
+        con.close()

@@ -97,3 +97,42 @@ def test_empty_record_id_is_rejected() -> None:
     t = pa.table({"id": ["1", None], "name": ["x", "y"]})
     with pytest.raises(RolesError, match="record-id column 'id' has empty values"):
         standardise(LinkInput("police", t, "id", {"first_name": "name"}))
+
+
+def test_registration_date_age_and_region_gazetteer() -> None:
+    inp = LinkInput(
+        "hotline",
+        pa.table(
+            {
+                "id": ["h1", "h2", "h3"],
+                "called": ["03/01/2020", "12/31/2021", None],
+                "age": ["30", "17", "25"],
+                "dob": [None, "2004-06-01", None],
+                "loc": ["Velora", "XT-02", "  velora "],
+            }
+        ),
+        "id",
+        {"registration_date": "called", "age": "age", "birth_date": "dob", "region": "loc"},
+        registration_date_formats=["%m/%d/%Y"],
+        codes={"region": {"Velora": "XT-01", "Morholm": "XT-02"}},
+    )
+    t = standardise(inp).to_pylist()
+    # 2020-03-01 is day 18322 since 1970-01-01 (month first, as declared)
+    assert [r["reg_day"] for r in t] == [18322, 18992, None]
+    # an age of 30 on 2020-03-01: born in 1989 or 1990; a birth date wins over an age;
+    # no registration date, no birth year from the age
+    assert [(r["by_lo"], r["by_hi"]) for r in t] == [(1989, 1990), (2004, 2004), (None, None)]
+    # the region's name and code compare equal after the gazetteer
+    assert [r["region"] for r in t] == ["xt 01", "xt 02", "xt 01"]
+
+
+def test_year_attribute_from_a_registration_date() -> None:
+    inp = LinkInput(
+        "police",
+        pa.table({"id": ["p1", "p2"], "reg": ["31.12.2019", "2021"]}),
+        "id",
+        {},
+        attributes={"year": "reg"},
+        registration_date_formats=["%d.%m.%Y"],
+    )
+    assert standardise(inp).column("attr_year").to_pylist() == [2019, 2021]

@@ -44,3 +44,37 @@ def test_chart_renders_png(tmp_path) -> None:  # type: ignore[no-untyped-def]
     c = choose_threshold([0.99, 0.9, 0.6, 0.2], [0.5, 0.9])
     c.chart(tmp_path / "t.png")
     assert (tmp_path / "t.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cluster_tradeoff_counts_transitive_pairs() -> None:
+    from tiplab.linkage.threshold import cluster_tradeoff
+
+    # records 0-1-2 chained by two strong edges, with a scored 0-2 pair at 0.1;
+    # records 3-4 one edge at 0.6; record 5 alone
+    p = [0.99, 0.95, 0.1, 0.6]
+    left, right = [0, 1, 0, 3], [1, 2, 2, 4]
+    pts = {x.threshold: x for x in cluster_tradeoff(p, (6, left, right), [0.5, 0.9])}
+    # at 0.5: clusters {0,1,2} (3 pairs) and {3,4} (1 pair); the 0-2 pair counts with its
+    # own 0.1, not as a match
+    assert pts[0.5].pairs == 4
+    assert pts[0.5].expected_matches == pytest.approx(0.99 + 0.95 + 0.1 + 0.6)
+    assert pts[0.5].precision == pytest.approx(2.64 / 4)
+    assert pts[0.5].recall == pytest.approx(1.0)
+    assert pts[0.9].pairs == 3
+    assert pts[0.9].expected_matches == pytest.approx(2.04)
+    # an unscored pair inside a cluster counts with the cluster's weakest kept edge
+    pts2 = cluster_tradeoff([0.99, 0.95], (3, [0, 1], [1, 2]), [0.5])
+    assert pts2[0].pairs == 3
+    assert pts2[0].expected_matches == pytest.approx(0.99 + 0.95 + 0.95)
+
+
+def test_choice_on_clusters_is_more_cautious_than_on_edges() -> None:
+    # a chain of 20 records held together by 0.6 edges: as edges they look fine (0.6 each),
+    # as one cluster they make 190 pairs of which few are expected to be true
+    p = [0.99] * 50 + [0.6] * 19
+    left = list(range(0, 100, 2)) + list(range(100, 119))
+    right = list(range(1, 100, 2)) + list(range(101, 120))
+    edges = choose_threshold(p, [0.5, 0.9])
+    clusters = choose_threshold(p, [0.5, 0.9], edges=(120, left, right))
+    assert edges.threshold == 0.5
+    assert clusters.threshold == 0.9
