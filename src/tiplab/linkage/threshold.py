@@ -17,7 +17,8 @@ that matters is that of the persons, not of the edges:
   saying that merge is probably wrong), and for pairs inside a cluster that were never
   scored, the weakest above-threshold edge of that cluster (a chain is no stronger than
   its weakest link);
-* recall as above, with that numerator.
+* recall: the sum of p over the scored pairs that fall inside a cluster, over the sum of p
+  over all scored pairs (both sides count scored pairs only, so it never exceeds 1).
 
 Assumptions (state them with the numbers): the probabilities are calibrated (Fellegi-Sunter
 with conditional independence tends to be over-confident, so precision is an upper bound
@@ -174,17 +175,20 @@ def cluster_tradeoff(
         sizes = np.bincount(labels, minlength=int(labels.max()) + 1 if n else 0)
         k = int((sizes * (sizes - 1) // 2).sum())
         inside = labels[left] == labels[right]
-        exp = float(p[inside].sum())
+        found = float(p[inside].sum())
         # pairs inside a cluster that were never scored: the cluster's weakest kept edge
         scored = np.bincount(labels[left[inside]], minlength=len(sizes))
         unscored = sizes * (sizes - 1) // 2 - scored
         weakest = np.ones(len(sizes))
         if keep.any():
             np.minimum.at(weakest, labels[left[keep]], p[keep])
-        exp += float((unscored * weakest).sum())
+        exp = found + float((unscored * weakest).sum())
         prec = exp / k if k else 1.0
-        rec = exp / total if total > 0 else 0.0
-        rec = min(rec, 1.0)
+        # Recall counts scored pairs on both sides of the fraction: the imputed unscored
+        # pairs belong to precision (they are merges the clusters make) but dividing them by
+        # the scored total let recall pass 1 at low thresholds (then capped), which pushed
+        # the chosen threshold up: 0.7 instead of 0.6 on a million records, F1 0.950 vs 0.959.
+        rec = found / total if total > 0 else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
         out.append(ThresholdPoint(float(t), k, exp, prec, rec, f1))
     return out

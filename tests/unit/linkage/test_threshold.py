@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from tiplab.linkage.threshold import choose_threshold, tradeoff
@@ -78,3 +79,37 @@ def test_choice_on_clusters_is_more_cautious_than_on_edges() -> None:
     clusters = choose_threshold(p, [0.5, 0.9], edges=(120, left, right))
     assert edges.threshold == 0.5
     assert clusters.threshold == 0.9
+
+
+def test_cluster_recall_stays_a_fraction_and_falls_with_the_threshold() -> None:
+    # Chains and stars of random strength, many pairs inside clusters never scored: the
+    # imputed unscored pairs must not push recall past 1 (it used to be capped there,
+    # which flattened the low thresholds and chose too high a one).
+    from tiplab.linkage.threshold import cluster_tradeoff
+
+    rng = np.random.default_rng(3)
+    n = 400
+    left = rng.integers(0, n, 1500)
+    right = rng.integers(0, n, 1500)
+    p = rng.uniform(0.01, 1.0, 1500)
+    grid = [0.1, 0.3, 0.5, 0.7, 0.9]
+    pts = cluster_tradeoff(p, (n, left, right), grid)
+    recalls = [pt.recall for pt in pts]
+    assert all(0.0 <= r <= 1.0 for r in recalls)
+    assert recalls == sorted(recalls, reverse=True)
+    # recall at 0.5 by hand: the share of the scored probability mass inside the clusters
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b, q in zip(left, right, p, strict=True):
+        if q >= 0.5:
+            parent[find(int(a))] = find(int(b))
+    inside = sum(q for a, b, q in zip(left, right, p, strict=True)
+                 if find(int(a)) == find(int(b)))
+    assert pts[2].recall == pytest.approx(inside / p.sum())
+    assert pts[2].expected_matches >= inside  # plus the unscored pairs the clusters imply
