@@ -40,18 +40,37 @@ def stage_tiplab(csv: Path, work: Path) -> dict[str, object]:
 
     profile = parse_profile(csv.with_suffix(".profile.yaml").read_text(encoding="utf-8"))
     store = open_store(work / "data")  # migrations happen here, outside the timing
+    import threading
+
+    import psutil
+
     marks: list[tuple[str, float]] = []
+    peak_by_stage: dict[str, float] = {}
+    done = threading.Event()
+
+    def sample() -> None:  # resident memory every 50 ms, kept per import stage
+        proc = psutil.Process()
+        while not done.wait(0.05):
+            stage = marks[-1][0] if marks else "start"
+            rss = proc.memory_info().rss / 2**20
+            peak_by_stage[stage] = max(peak_by_stage.get(stage, 0.0), rss)
 
     def progress(stage: str, fraction: float) -> None:
         marks.append((stage, time.perf_counter()))
 
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+
     t0 = time.perf_counter()
     batch, _ = run_import(store, csv, profile, "Police", user="bench", progress=progress)
     elapsed = time.perf_counter() - t0
+    done.set()
+    sampler.join()
     assert batch is not None
     stages = {a[0]: round(b[1] - a[1], 2) for a, b in itertools.pairwise(marks)}
     return {"seconds": elapsed, "rows": batch.rows, "accepted": batch.accepted,
-            "rejected": batch.rejected, "peak_mb": _peak_mb(), "stages": stages}
+            "rejected": batch.rejected, "peak_mb": _peak_mb(), "stages": stages,
+            "peak_mb_by_stage": {k: round(v) for k, v in peak_by_stage.items()}}
 
 
 def stage_naive(csv: Path, work: Path) -> dict[str, object]:
@@ -177,7 +196,8 @@ def main() -> None:
             results[stage] = json.loads(out.stdout.strip().splitlines()[-1])
             r = results[stage]
             print(f"{stage:7s} {r['seconds']:8.2f} s  {args.rows / float(r['seconds']):>10,.0f} "  # type: ignore[arg-type]
-                  f"rows/s  peak {r['peak_mb']:.0f} MB  {r.get('stages', '')}", file=sys.stderr)
+                  f"rows/s  peak {r['peak_mb']:.0f} MB  {r.get('stages', '')} "
+                  f"{r.get('peak_mb_by_stage', '')}", file=sys.stderr)
         if "tiplab" in results:
             t = float(results["tiplab"]["seconds"])  # type: ignore[arg-type]
             for other in ("naive", "floor"):

@@ -249,7 +249,10 @@ class DjangoCaseStore:
             else:
                 exprs.append(f'"{n}"')
         exprs.append(str(batch_pk))
-        rel = con.sql(f"SELECT {', '.join(exprs)} FROM t ORDER BY \"_row\"")
+        # The validated table is already in source-row order and DuckDB keeps insertion order
+        # for a projection (preserve_insertion_order): no ORDER BY, so nothing is sorted and
+        # the rows stream to the driver instead of being materialised first.
+        rel = con.sql(f"SELECT {', '.join(exprs)} FROM t")
         return [*names, "batch"], (con, rel)
 
     def _save_rejects(self, rej: pa.Table, redacted: list[str], sealed: list[bytes | None],
