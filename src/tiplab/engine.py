@@ -41,6 +41,9 @@ class Engine:
     con: Any
     snapshot: Snapshot
     _tables: dict[str, ir.Table] = field(default_factory=dict)
+    #: Derived tables of this data version (flat tables of list columns, route legs), opened
+    #: once; see :mod:`tiplab.analysis.flat`.
+    derived: dict[str, ir.Table] = field(default_factory=dict)
 
     @property
     def data_version(self) -> str:
@@ -60,6 +63,12 @@ class Engine:
                 t = ibis.memtable(empty)
             self._tables[kind] = t
         return self._tables[kind]
+
+    def read_parquet(self, path: str | Path, table_name: str) -> ir.Table:
+        """Open a Parquet file (a derived table) on this engine's connection."""
+        with _quiet_ibis():
+            t: ir.Table = self.con.read_parquet(str(path), table_name=table_name)
+        return t
 
     @property
     def cases(self) -> ir.Table:

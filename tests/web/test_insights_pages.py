@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -34,6 +35,9 @@ PAGES = [
     ("insights:profiles", {"group": "means_of_control", "by": ["sex", "age_band"]}),
     ("insights:profiles", {"group": "recruiter_relation"}),
     ("insights:routes", {}),
+    ("insights:routes", {"a_start": "2016", "a_end": "2019", "b_start": "2020",
+                         "b_end": "2023"}),
+    ("insights:hotspots", {"trend_start": "2017", "trend_end": "2023"}),
 ]
 
 
@@ -191,3 +195,123 @@ def test_menu_lists_the_pages_for_insight_roles_only(db, client_as):
         assert reverse(f"insights:{name}") in html
     html = client_as("stakeholder").get(reverse("core:home")).content.decode()
     assert reverse("insights:trends") not in html
+
+
+# --- emerging hotspots and route changes (issue #7) ----------------------------------------
+
+PERIODS = {"a_start": "2016", "a_end": "2019", "b_start": "2020", "b_end": "2023"}
+
+
+@pytest.mark.parametrize("role", ["analyst", "policy_officer"])
+def test_hotspots_page_shows_emerging_patterns_per_region(insights_data, client_as, role):
+    html = client_as(role).get(reverse("insights:hotspots")).content.decode()
+    table = re.search(r'<table class="insights-table" id="emerging-table">(.*?)</table>', html,
+                      re.S)
+    assert table, "the emerging-hotspot table is on the page"
+    years = re.findall(r'<th scope="col" class="year">(\d{4})</th>', table.group(1))
+    assert years == [str(y) for y in range(2016, 2024)]
+    regions = re.findall(r'<tr class="pattern-', table.group(1))
+    hot_map_rows = re.findall(r'<tr class="class-', html)
+    assert len(regions) == len(hot_map_rows) >= 20  # every region of the country
+    patterns = set(re.findall(r'</th><td>([a-z ]+)</td>', table.group(1)))
+    assert patterns <= {"new", "intensifying", "persistent", "sporadic", "diminishing",
+                        "historical", "no pattern"}
+    assert reverse("insights:hotspots_emerging_export") in html
+
+
+def test_emerging_span_is_a_filter_and_too_short_a_span_is_refused(insights_data, client_as):
+    client = client_as("analyst")
+    html = client.get(reverse("insights:hotspots"),
+                      {"trend_start": "2018", "trend_end": "2022"}).content.decode()
+    table = re.search(r'id="emerging-table">(.*?)</table>', html, re.S).group(1)
+    assert re.findall(r'class="year">(\d{4})</th>', table) == [str(y) for y in
+                                                               range(2018, 2023)]
+    html = client.get(reverse("insights:hotspots"),
+                      {"trend_start": "2021", "trend_end": "2022"}).content.decode()
+    assert "Emerging hotspots need at least three years" in html
+    assert 'id="emerging-table"' not in html
+
+
+def test_emerging_export_is_protected_for_policy_officers_and_audited(insights_data,
+                                                                      client_as, world):
+    url = reverse("insights:hotspots_emerging_export")
+    analyst = _csv(client_as("analyst").get(url))
+    assert {"region", "year", "n", "rate", "gi_z", "gi_q", "hot", "pattern",
+            "data_version"} <= set(analyst[0])
+    assert len({r["year"] for r in analyst}) == 8
+    assert _small(analyst, "n"), "region-years with small counts exist: the test means something"
+    before = AuditEntry.objects.filter(action="insights.export").count()
+    officer = _csv(client_as("policy_officer").get(url))
+    assert not _small(officer, "n")
+    suppressed = [r for r in officer if r["suppressed"] == "True"]
+    assert suppressed
+    assert all(r["rate"] == "" for r in suppressed)
+    # z-scores and patterns are the same for both roles; only counts and rates differ.
+    key = [(r["region"], r["year"], r["gi_z"], r["pattern"]) for r in analyst]
+    assert key == [(r["region"], r["year"], r["gi_z"], r["pattern"]) for r in officer]
+    entry = AuditEntry.objects.filter(action="insights.export").latest("id")
+    assert AuditEntry.objects.filter(action="insights.export").count() == before + 1
+    assert entry.details["page"] == "hotspots-emerging"
+    assert entry.details["protected"] is True
+
+
+def test_routes_page_compares_two_periods(insights_data, client_as):
+    html = client_as("analyst").get(reverse("insights:routes"), PERIODS).content.decode()
+    table = re.search(r'id="changes-table">(.*?)</table>', html, re.S)
+    assert table
+    rows = re.findall(r'<tr class="status-([a-z]+)"><th scope="row">([A-Z]{3})</th>'
+                      r'<td>([A-Z]{3})</td>\s*<td class="num">([^<]*)</td>'
+                      r'<td class="num">([^<]*)</td>', table.group(1))
+    assert rows
+    assert {r[0] for r in rows} <= {"new", "disappeared", "rising", "falling", "stable"}
+    # The counts per period add up to the corridor totals of each period's own selection.
+    exported = _csv(client_as("analyst").get(reverse("insights:routes_changes_export"),
+                                             PERIODS))
+    for period, col in (("a", "n_a"), ("b", "n_b")):
+        corridors = _csv(client_as("analyst").get(reverse("insights:routes_export"), {
+            "start": PERIODS[f"{period}_start"], "end": PERIODS[f"{period}_end"]}))
+        assert sum(int(r[col]) for r in exported) == sum(int(r["n"]) for r in corridors)
+    assert reverse("insights:routes_changes_export") in html
+
+
+def test_route_changes_for_policy_officers_carry_status_only(insights_data, client_as):
+    client = client_as("policy_officer")
+    html = client.get(reverse("insights:routes"), PERIODS).content.decode()
+    table = re.search(r'id="changes-table">(.*?)</table>', html, re.S).group(1)
+    assert '<td class="num">' not in table
+    exported = _csv(client.get(reverse("insights:routes_changes_export"), PERIODS))
+    assert exported
+    assert set(exported[0]) == {"origin_country", "country_of_exploitation", "status",
+                                "data_version"}
+
+
+def test_route_periods_must_be_complete(insights_data, client_as):
+    client = client_as("analyst")
+    html = client.get(reverse("insights:routes"),
+                      {"a_start": "2016", "a_end": "2019"}).content.decode()
+    assert "give the first and last year of both" in html
+    assert 'id="corridor-table"' not in html
+    assert client.get(reverse("insights:routes_changes_export")).status_code == 404
+
+
+def test_corridors_off_the_world_map_are_listed_not_dropped(insights_data, client_as):
+    html = client_as("analyst").get(reverse("insights:routes")).content.decode()
+    note = re.search(r'<div class="notice" role="note" id="not-on-map">(.*?)</div>', html,
+                     re.S)
+    assert note, "the simulated country XTL is not on the world layer: the page says so"
+    assert "XTL" in note.group(1)
+    assert re.search(r'<span class="tag">not on map: XTL</span>', html)
+
+
+@pytest.mark.skipif(not Path(__file__).resolve().parents[3].joinpath(
+    "shared", "data", "du_tip_directionality", "Human_Traffic_data.csv").exists(),
+    reason="the shared Denver route coding is not present")
+def test_denver_routes_are_suppressed_for_policy_officers(insights_data, client_as):
+    query = {"dataset": "denver"}
+    analyst = _csv(client_as("analyst").get(reverse("insights:routes_export"), query))
+    assert _small(analyst, "n")
+    officer = _csv(client_as("policy_officer").get(reverse("insights:routes_export"), query))
+    assert not _small(officer, "n")
+    assert any(r["suppressed"] == "True" for r in officer)
+    html = client_as("policy_officer").get(reverse("insights:routes"), query).content.decode()
+    assert "Disclosure control applied." in html

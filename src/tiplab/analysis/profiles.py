@@ -25,6 +25,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tiplab.analysis.flat import OFFSET, ExprFlat, Flat, explode_expr, flat_for
 from tiplab.analysis.results import AnalysisResult
 from tiplab.analysis.source import execute, is_list, require, resolve
 from tiplab.analysis.stats import poisson_ci  # noqa: F401  (re-exported for notebooks)
@@ -53,49 +54,50 @@ class ProfileSettings:
         return d
 
 
-def _prepare(t: ir.Table, s: ProfileSettings) -> ir.Table:
+def _prepare(t: ir.Table, s: ProfileSettings, flat: Flat) -> ir.Table:
+    """One row per record x breakdown cell x flag (``_flag`` null when none is reported);
+    ``_first`` marks one row per record x cell, the rows that count records."""
     require(t, s.group, *s.by)
-    x = t
     if s.start is not None or s.end is not None:
         require(t, s.date_column)
+    lists = [c for c in s.by if is_list(t, c) and c != s.group]
+    if is_list(t, s.group):
+        # The importer stores each record's codes once (list_distinct) and only valid codes,
+        # so the list's elements are the record's flags.
+        x = flat.explode(s.group)
+        x = x.mutate(_flag=x[s.group], _first=x[OFFSET] == 0)
+    else:
+        x = flat.explode(lists.pop(0)) if lists else t
+        g = x[s.group]
+        x = x.mutate(_flag=ibis.ifelse(g.isin(list(NOT_REPORTED)), ibis.null(g.type()), g),
+                     _first=ibis.literal(True))
+    if s.start is not None or s.end is not None:
         yr = x[s.date_column].year()
         if s.start is not None:
             x = x.filter(yr >= s.start)
         if s.end is not None:
             x = x.filter(yr <= s.end)
-    g = x[s.group]
-    if is_list(x, s.group):
-        # The importer stores each record's codes once (list_distinct) and only valid codes,
-        # so the list itself is the record's flags; no per-element lambda (slow in DuckDB).
-        flags = g
-    else:
-        flags = ibis.ifelse(g.isnull() | g.isin(list(NOT_REPORTED)),
-                            ibis.literal([], type="array<string>"), ibis.array([g]))
-    x = x.select(*s.by, _flags=flags)
+    x = x.select(*s.by, "_flag", "_first")
+    for col in lists:
+        x = explode_expr(x, col, offset=None)
     for col in s.by:
-        if is_list(x, col):
-            x = x.mutate(**{col: ibis.ifelse(x[col].length() > 0, x[col],
-                                             ibis.literal([None], type=x[col].type()))})
-            x = x.unnest(col)
         if x[col].type().is_string():
             # Joins do not match nulls; name the missing category instead.
             x = x.mutate(**{col: x[col].fill_null(MISSING)})
     return x
 
 
-def profile_queries(t: ir.Table, s: ProfileSettings) -> tuple[ir.Table, ir.Table]:
+def profile_queries(t: ir.Table, s: ProfileSettings, flat: Flat | None = None
+                    ) -> tuple[ir.Table, ir.Table]:
     """Ibis expressions: flag counts per cell, and the CTDC denominator per cell."""
-    x = _prepare(t, s)
+    x = _prepare(t, s, flat or ExprFlat(t))
     by = list(s.by)
-    flagged = x.filter(x._flags.length() > 0)
-    denom = flagged.group_by(by).agg(denominator=ibis._.count()) if by else \
-        flagged.agg(denominator=ibis._.count())
-    records = x.group_by(by).agg(records=ibis._.count()) if by else \
-        x.agg(records=ibis._.count())
-    denom = denom.join(records, by, how="inner") if by else denom.cross_join(records)
-    exploded = flagged.unnest("_flags").rename(flag="_flags")
-    exploded = exploded.filter(exploded.flag.notnull())
-    counts = exploded.group_by([*by, "flag"]).agg(n=ibis._.count())
+    firsts = x.filter(x._first)
+    cells = {"denominator": ibis._._flag.notnull().sum().cast("int64"),
+             "records": ibis._.count()}
+    denom = firsts.group_by(by).agg(**cells) if by else firsts.agg(**cells)
+    flagged = x.filter(x._flag.notnull()).rename(flag="_flag")
+    counts = flagged.group_by([*by, "flag"]).agg(n=ibis._.count())
     return counts, denom
 
 
@@ -111,7 +113,7 @@ def profiles(source: Any, settings: ProfileSettings | None = None, *,
     """
     s = settings or ProfileSettings()
     t, version = resolve(source, "case", data_version)
-    counts_q, denom_q = profile_queries(t, s)
+    counts_q, denom_q = profile_queries(t, s, flat_for(source, t))
     counts = execute(counts_q)
     denom = execute(denom_q)
     by = list(s.by)

@@ -17,7 +17,6 @@ ratio-of-Poisson-counts interval.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -28,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 
 from tiplab.analysis.errors import AnalysisError
+from tiplab.analysis.flat import SOURCE, TARGET, ExprFlat, Flat, flat_for
 from tiplab.analysis.results import AnalysisResult
 from tiplab.analysis.source import execute, require, resolve
 from tiplab.analysis.stats import rate_ratio_ci
@@ -78,24 +78,35 @@ def corridor_query(t: ir.Table, start: int | None = None, end: int | None = None
     return x.group_by([ORIGIN, DEST]).agg(n=ibis._.count())
 
 
-def leg_query(t: ir.Table, start: int | None = None, end: int | None = None) -> ir.Table:
+def change_query(t: ir.Table, period_a: tuple[int, int], period_b: tuple[int, int]
+                 ) -> ir.Table:
+    """Ibis: origin -> destination counts in two periods (``n_a``, ``n_b``), one scan."""
+    require(t, ORIGIN, DEST)
+    # Select the three columns first: DuckDB then reads no list column.
+    x = t.select(ORIGIN, DEST, _y=_year(t))
+    x = x.filter(x[ORIGIN].notnull() & x[DEST].notnull())
+    counts = x.group_by([ORIGIN, DEST]).agg(n_a=x.count(where=x._y.between(*period_a)),
+                                            n_b=x.count(where=x._y.between(*period_b)))
+    return counts.filter((counts.n_a > 0) | (counts.n_b > 0))
+
+
+def leg_query(t: ir.Table, start: int | None = None, end: int | None = None,
+              flat: Flat | None = None) -> ir.Table:
     """Ibis: consecutive hops of every path (columns ``source``, ``target``, ``n``)."""
     require(t, ORIGIN, TRANSIT, DEST)
-    x = _filter_years(t, start, end)
-    empty = ibis.literal([], type="array<string>")
-    transit = x[TRANSIT].fill_null(empty)
-    path = ibis.array([x[ORIGIN]]).concat(transit).concat(ibis.array([x[DEST]]))
-    legs = x.select(leg=path[:-1].zip(path[1:])).unnest("leg")
-    legs = legs.select(source=legs.leg.f1, target=legs.leg.f2)
+    legs = _filter_years((flat or ExprFlat(t)).legs(), start, end)
+    legs = legs.select(source=legs[SOURCE], target=legs[TARGET])
     legs = legs.filter(legs.source.notnull() & legs.target.notnull()
                        & (legs.source != legs.target))
     return legs.group_by(["source", "target"]).agg(n=ibis._.count())
 
 
-def transit_query(t: ir.Table, start: int | None = None, end: int | None = None) -> ir.Table:
+def transit_query(t: ir.Table, start: int | None = None, end: int | None = None,
+                  flat: Flat | None = None) -> ir.Table:
     """Ibis: how often each country is named as a transit point."""
     require(t, TRANSIT)
-    x = _filter_years(t, start, end).select(country=ibis._[TRANSIT]).unnest("country")
+    x = _filter_years((flat or ExprFlat(t)).explode(TRANSIT), start, end)
+    x = x.select(country=x[TRANSIT])
     x = x.filter(x.country.notnull())
     return x.group_by("country").agg(transit=ibis._.count())
 
@@ -119,37 +130,41 @@ def centrality(edges: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _betweenness(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Brandes' algorithm, directed and unweighted; normalised by (n-1)(n-2)."""
-    adj: list[list[int]] = [[] for _ in range(n)]
-    for a, b in zip(src.tolist(), dst.tolist(), strict=True):
-        adj[a].append(b)
+def _betweenness(n: int, src: np.ndarray, dst: np.ndarray, chunk: int = 256) -> np.ndarray:
+    """Brandes' algorithm, directed and unweighted; normalised by (n-1)(n-2).
+
+    Vectorised over source nodes: a breadth-first search from every source of a chunk at once,
+    level by level (path counts ``sigma`` are products with the sparse adjacency matrix),
+    then the dependencies accumulated back level by level, as in Brandes (2001), eq. 6.
+    """
+    from scipy.sparse import csr_matrix
+
+    adj = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+    adj_t = adj.T.tocsr()
     cb = np.zeros(n)
-    for s in range(n):  # per node of the network (a few hundred countries), not per record
-        stack: list[int] = []
-        preds: list[list[int]] = [[] for _ in range(n)]
-        sigma = np.zeros(n)
-        sigma[s] = 1.0
-        dist = np.full(n, -1)
-        dist[s] = 0
-        q = deque([s])
-        while q:
-            v = q.popleft()
-            stack.append(v)
-            for w_ in adj[v]:
-                if dist[w_] < 0:
-                    dist[w_] = dist[v] + 1
-                    q.append(w_)
-                if dist[w_] == dist[v] + 1:
-                    sigma[w_] += sigma[v]
-                    preds[w_].append(v)
-        delta = np.zeros(n)
-        while stack:
-            w_ = stack.pop()
-            for v in preds[w_]:
-                delta[v] += sigma[v] / sigma[w_] * (1.0 + delta[w_])
-            if w_ != s:
-                cb[w_] += delta[w_]
+    for lo in range(0, n, chunk):
+        sources = np.arange(lo, min(n, lo + chunk))
+        k = sources.size
+        dist = np.full((k, n), -1, dtype=np.int64)
+        sigma = np.zeros((k, n))
+        dist[np.arange(k), sources] = 0
+        sigma[np.arange(k), sources] = 1.0
+        frontier = dist == 0
+        level = 0
+        while frontier.any():
+            reach = np.asarray((adj_t @ np.where(frontier, sigma, 0.0).T).T)
+            new = (reach > 0) & (dist < 0)
+            level += 1
+            dist[new] = level
+            sigma[new] = reach[new]
+            frontier = new
+        delta = np.zeros((k, n))
+        for d in range(level - 1, -1, -1):
+            ahead = dist == d + 1
+            coef = np.divide(1.0 + delta, sigma, out=np.zeros_like(delta), where=ahead)
+            delta += np.where(dist == d, sigma * np.asarray((adj @ coef.T).T), 0.0)
+        delta[np.arange(k), sources] = 0.0
+        cb += delta.sum(axis=0)
     if n > 2:
         cb /= (n - 1) * (n - 2)
     return cb
@@ -167,8 +182,9 @@ def routes(source: Any, settings: RouteSettings | None = None, *,
     s = settings or RouteSettings()
     t, version = resolve(source, kind, data_version)
     corridors = execute(corridor_query(t, s.start, s.end)).to_pandas()
-    legs = execute(leg_query(t, s.start, s.end)).to_pandas()
-    transit = execute(transit_query(t, s.start, s.end)).to_pandas()
+    flat = flat_for(source, t)
+    legs = execute(leg_query(t, s.start, s.end, flat)).to_pandas()
+    transit = execute(transit_query(t, s.start, s.end, flat)).to_pandas()
     if corridors.empty and legs.empty:
         raise AnalysisError("no records with both an origin and a destination country")
     corridors["domestic"] = corridors[ORIGIN] == corridors[DEST]
@@ -187,10 +203,7 @@ def routes(source: Any, settings: RouteSettings | None = None, *,
         "legs": pa.Table.from_pandas(legs, preserve_index=False),
     }
     if s.period_a and s.period_b:
-        a = execute(corridor_query(t, *s.period_a)).to_pandas()
-        b = execute(corridor_query(t, *s.period_b)).to_pandas()
-        ch = a.merge(b, on=[ORIGIN, DEST], how="outer", suffixes=("_a", "_b")).fillna(
-            {"n_a": 0, "n_b": 0})
+        ch = execute(change_query(t, s.period_a, s.period_b)).to_pandas()
         ya = s.period_a[1] - s.period_a[0] + 1
         yb = s.period_b[1] - s.period_b[0] + 1
         r, lo, hi = rate_ratio_ci(ch["n_b"], ch["n_a"], yb, ya, s.level)

@@ -8,6 +8,7 @@ yearly volume, and region codes ``R-00 .. R-{regions-1}``.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -86,3 +87,23 @@ def synthetic_cases(n: int, seed: int = 0, years: tuple[int, int] = (2015, 2024)
         "trafficking_status": _pick(rng, ("Actual", "Possible"), n),
         "case_status": _pick(rng, ("Active", "Closed", "FollowUp"), n),
     })
+
+
+def write_snapshot(data_dir: str | Path, table: pa.Table, *, batches: int = 1,
+                   source_agency: str = "synthetic") -> str:
+    """Write ``table`` as the snapshot of ``data_dir`` in ``batches`` case batches (tests,
+    benchmarks: an engine over it behaves as after an import). Returns the data version."""
+    import hashlib
+
+    from tiplab.snapshot import SnapshotBatch, write_batch, write_manifest
+
+    d = Path(data_dir)
+    out = []
+    bounds = np.linspace(0, table.num_rows, batches + 1).astype(int)
+    for i in range(batches):
+        part = table.slice(int(bounds[i]), int(bounds[i + 1] - bounds[i]))
+        batch_id = f"SYN{i:03d}"
+        name = write_batch(d, "case", batch_id, part)
+        digest = hashlib.sha256((d / "snapshot" / "batches" / name).read_bytes()).hexdigest()
+        out.append(SnapshotBatch(batch_id, "case", source_agency, digest, part.num_rows, name))
+    return write_manifest(d, out).data_version

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from tiplab.analysis.changepoint import binary_segmentation
 from tiplab.analysis.errors import AnalysisError
+from tiplab.analysis.flat import ExprFlat, Flat, explode_expr, flat_for
 from tiplab.analysis.population import attach_population
 from tiplab.analysis.results import AnalysisResult
 from tiplab.analysis.source import execute, is_list, require, resolve
@@ -67,12 +68,21 @@ class TrendSettings:
         return d
 
 
-def count_query(t: ir.Table, settings: TrendSettings) -> ir.Table:
-    """The Ibis expression counting records per period and breakdown (columns: time, by, n)."""
+def count_query(t: ir.Table, settings: TrendSettings, flat: Flat | None = None) -> ir.Table:
+    """The Ibis expression counting records per period and breakdown (columns: time, by, n).
+
+    The first list column of ``by`` is read from ``flat``'s flat table (materialised per data
+    version for a DuckDB engine, see :mod:`tiplab.analysis.flat`); any further list column is
+    exploded in the query.
+    """
     require(t, settings.date_column, *settings.by, *settings.where)
-    d = t[settings.date_column]
-    period = d.year() if settings.time == "year" else d.truncate("M")
-    x = t.filter(d.notnull())
+    flat = flat or ExprFlat(t)
+    lists = [c for c in settings.by if is_list(t, c)]
+    # A list column that is also filtered on must be filtered as a list, before explosion.
+    first = next((c for c in lists if c not in settings.where), None)
+    x = flat.explode(first) if first else t
+    d = x[settings.date_column]
+    x = x.filter(d.notnull())
     if settings.start is not None:
         x = x.filter(d.year() >= settings.start)
     if settings.end is not None:
@@ -82,14 +92,11 @@ def count_query(t: ir.Table, settings: TrendSettings) -> ir.Table:
             x = x.filter(x[col].intersect(ibis.literal(list(values))).length() > 0)
         else:
             x = x.filter(x[col].isin(list(values)))
-    x = x.mutate(**{settings.time: period})
-    for col in settings.by:
-        if is_list(x, col):
-            # Empty/null lists become [NULL] so the record is kept under a null category;
-            # cheaper in DuckDB than unnest(keep_empty=True), which compiles to list lambdas.
-            x = x.mutate(**{col: ibis.ifelse(x[col].length() > 0, x[col],
-                                             ibis.literal([None], type=x[col].type()))})
-            x = x.unnest(col)
+    d = x[settings.date_column]
+    x = x.mutate(**{settings.time: d.year() if settings.time == "year" else d.truncate("M")})
+    for col in lists:
+        if col != first:
+            x = explode_expr(x, col, offset=None)
     return x.group_by([settings.time, *settings.by]).agg(n=ibis._.count())
 
 
@@ -146,7 +153,7 @@ def trends(source: Any, settings: TrendSettings | None = None, *,
     """
     s = settings or TrendSettings()
     t, version = resolve(source, "case", data_version)
-    counted = execute(count_query(t, s)).to_pandas()
+    counted = execute(count_query(t, s, flat_for(source, t))).to_pandas()
     by = list(s.by)
     df = _complete(counted, s.time, by)
     notes: list[str] = []

@@ -230,7 +230,8 @@ def hotspots_cmd(
         result = hotspots(src, regions, adjacency, s, protect=_rule(protect, threshold),
                           data_version=version)
         if emerging:
-            em = emerging_hotspots(src, regions, adjacency, s, data_version=version)
+            em = emerging_hotspots(src, regions, adjacency, s,
+                                   protect=_rule(protect, threshold), data_version=version)
             result.tables["patterns"] = em.tables["patterns"]
         if out is not None:
             from tiplab.reports import choropleth, hotspot_map, regions_layer

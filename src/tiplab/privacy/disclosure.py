@@ -136,13 +136,18 @@ def suppress_2d(table: npt.ArrayLike, rule: DisclosureRule | None = None
                             margins_suppressed=n_marg)
 
 
-def _cost(ext: IntArray, mask: BoolArray, r: int, c: int) -> npt.NDArray[np.float64]:
-    """Cost of suppressing each cell: its value; margins and zeros only as a last resort."""
-    cost = ext.astype(np.float64)
-    cost[ext == 0] = np.inf
-    cost[r, :] += 1e12
-    cost[:, c] += 1e12
-    cost[mask] = np.inf
+def _line_cost(ext: IntArray, mask: BoolArray, r: int, c: int, axis: int, line: int
+               ) -> npt.NDArray[np.float64]:
+    """Cost of suppressing each cell of one row (``axis`` 0) or column (1): its value; zeros
+    never; margins only as a last resort (they carry +1e12)."""
+    values = ext[line, :] if axis == 0 else ext[:, line]
+    taken = mask[line, :] if axis == 0 else mask[:, line]
+    cost = values.astype(np.float64)
+    cost[values == 0] = np.inf
+    if line == (r if axis == 0 else c):
+        cost += 1e12
+    cost[-1] += 1e12
+    cost[taken] = np.inf
     return cost
 
 
@@ -161,8 +166,7 @@ def _fix_lines(ext: IntArray, mask: BoolArray, r: int, c: int) -> bool:
     for axis in (0, 1):
         counts = mask.sum(axis=1 - axis)
         for line in np.where(counts == 1)[0]:
-            cost = _cost(ext, mask, r, c)
-            row = cost[line, :] if axis == 0 else cost[:, line]
+            row = _line_cost(ext, mask, r, c, axis, int(line))
             if not np.isfinite(row).any():
                 row = np.where(mask[line, :] if axis == 0 else mask[:, line], np.inf, 1.0)
             j = int(np.argmin(row))
@@ -174,39 +178,79 @@ def _fix_lines(ext: IntArray, mask: BoolArray, r: int, c: int) -> bool:
     return changed
 
 
-def _components(edges: list[tuple[int, int]], n_rows: int, n_cols: int) -> npt.NDArray[np.int64]:
-    """Union-find components of the bipartite graph (rows 0..R, columns R+1..)."""
-    parent = np.arange(n_rows + n_cols)
+def _bridges(ends_a: list[int], ends_b: list[int], n: int) -> list[bool]:
+    """Which edges of an undirected simple graph are bridges (Tarjan 1974; iterative DFS,
+    linear in nodes + edges)."""
+    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+    for k, (a, b) in enumerate(zip(ends_a, ends_b, strict=True)):
+        adj[a].append((b, k))
+        adj[b].append((a, k))
+    disc = [-1] * n
+    low = [0] * n
+    bridge = [False] * len(ends_a)
+    clock = 0
+    for root in range(n):
+        if disc[root] >= 0 or not adj[root]:
+            continue
+        disc[root] = low[root] = clock
+        clock += 1
+        stack = [(root, -1, iter(adj[root]))]
+        while stack:
+            u, via, it = stack[-1]
+            for v, k in it:
+                if k == via:
+                    continue
+                if disc[v] < 0:
+                    disc[v] = low[v] = clock
+                    clock += 1
+                    stack.append((v, k, iter(adj[v])))
+                    break
+                low[u] = min(low[u], disc[v])
+            else:
+                stack.pop()
+                if stack:
+                    p = stack[-1][0]
+                    low[p] = min(low[p], low[u])
+                    if low[u] > disc[p]:
+                        bridge[via] = True
+    return bridge
 
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = int(parent[x])
-        return x
 
-    for a, b in edges:
-        ra, rb = find(a), find(n_rows + b)
-        if ra != rb:
-            parent[ra] = rb
-    return np.array([find(i) for i in range(n_rows + n_cols)])
+def _components(rows: npt.NDArray[np.int64], cols: npt.NDArray[np.int64], n_rows: int,
+                n_cols: int) -> npt.NDArray[np.int32]:
+    """Connected components of the bipartite graph (rows 0..R, columns R+1..)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = n_rows + n_cols
+    g = coo_matrix((np.ones(rows.size), (rows, n_rows + cols)), shape=(n, n))
+    _, labels = connected_components(g, directed=False)
+    return np.asarray(labels, dtype=np.int32)
 
 
 def _fix_bridges(ext: IntArray, mask: BoolArray, r: int, c: int) -> bool:
+    """Close a cycle through the first bridge (in row-major order) of the suppressed-cell
+    graph: add the cheapest cell joining a row on the column's side to a column on the row's
+    side."""
     n_rows, n_cols = ext.shape
-    cells = [(int(i), int(j)) for i, j in zip(*np.where(mask), strict=True)]
-    for k, (i, j) in enumerate(cells):
-        rest = cells[:k] + cells[k + 1:]
-        comp = _components(rest, n_rows, n_cols)
-        if comp[i] == comp[n_rows + j]:
-            continue
-        # A bridge: add a cell joining a row on the column's side to a column on the row's side.
-        rows_b = np.where(comp[:n_rows] == comp[n_rows + j])[0]
-        cols_a = np.where(comp[n_rows:] == comp[i])[0]
-        cost = _cost(ext, mask, r, c)
-        sub = cost[np.ix_(rows_b, cols_a)]
-        if not np.isfinite(sub).any():
-            sub = np.where(mask[np.ix_(rows_b, cols_a)], np.inf, 1.0)
-        a, b = np.unravel_index(int(np.argmin(sub)), sub.shape)
-        mask[rows_b[a], cols_a[b]] = True
-        return True
-    return False
+    rows, cols = np.where(mask)
+    bridge = _bridges(rows.tolist(), (n_rows + cols).tolist(), n_rows + n_cols)
+    if not any(bridge):
+        return False
+    k = bridge.index(True)
+    i, j = int(rows[k]), int(cols[k])
+    keep = np.arange(rows.size) != k
+    comp = _components(rows[keep], cols[keep], n_rows, n_cols)
+    rows_b = np.where(comp[:n_rows] == comp[n_rows + j])[0]
+    cols_a = np.where(comp[n_rows:] == comp[i])[0]
+    cost = ext[np.ix_(rows_b, cols_a)].astype(np.float64)
+    cost[cost == 0] = np.inf
+    cost[rows_b == r, :] += 1e12
+    cost[:, cols_a == c] += 1e12
+    sub_mask = mask[np.ix_(rows_b, cols_a)]
+    cost[sub_mask] = np.inf
+    if not np.isfinite(cost).any():
+        cost = np.where(sub_mask, np.inf, 1.0)
+    a, b = np.unravel_index(int(np.argmin(cost)), cost.shape)
+    mask[rows_b[a], cols_a[b]] = True
+    return True

@@ -8,11 +8,14 @@ from tiplab.reports.maps import (
     flow_map,
     hotspot_map,
     leaflet_geojson,
+    off_map_note,
     regions_layer,
+    unmapped_flows,
     world_layer,
 )
 
 __all__ = [
     "bar_chart", "choropleth", "country_centroids", "flow_lines", "flow_map", "hotspot_map",
-    "leaflet_geojson", "regions_layer", "trend_chart", "world_layer",
+    "leaflet_geojson", "off_map_note", "regions_layer", "trend_chart", "unmapped_flows",
+    "world_layer",
 ]

@@ -148,12 +148,21 @@ def hotspot_map(layer: Any, hotspot_table: pa.Table | pd.DataFrame, *, path: str
     return _save(fig, path)
 
 
+def _top_flows(corridors: pd.DataFrame | pa.Table, source: str, target: str, value: str,
+               top: int) -> pd.DataFrame:
+    c = corridors.to_pandas() if isinstance(corridors, pa.Table) else corridors
+    return c[(c[source] != c[target]) & c[value].notna()].nlargest(top, value)
+
+
 def flow_lines(corridors: pd.DataFrame | pa.Table, *, source: str = "origin_country",
                target: str = "country_of_exploitation", value: str = "n",
                top: int = 30, steps: int = 32) -> pd.DataFrame:
-    """Great-circle polylines for the ``top`` corridors between country centroids."""
-    c = corridors.to_pandas() if isinstance(corridors, pa.Table) else corridors
-    c = c[(c[source] != c[target]) & c[value].notna()].nlargest(top, value)
+    """Great-circle polylines for the ``top`` corridors between country centroids.
+
+    Corridors with a point that is not on the world layer are left out here; list them with
+    :func:`unmapped_flows` so that a reader is told.
+    """
+    c = _top_flows(corridors, source, target, value, top)
     cen = country_centroids().set_index("iso_a3")
     c = c[c[source].isin(cen.index) & c[target].isin(cen.index)]
     a, b = cen.loc[c[source]], cen.loc[c[target]]
@@ -164,13 +173,48 @@ def flow_lines(corridors: pd.DataFrame | pa.Table, *, source: str = "origin_coun
     return out
 
 
+def unmapped_flows(corridors: pd.DataFrame | pa.Table, *, source: str = "origin_country",
+                   target: str = "country_of_exploitation", value: str = "n",
+                   top: int = 30) -> pd.DataFrame:
+    """The ``top`` corridors :func:`flow_lines` cannot draw, and why.
+
+    A point is off the map when it is not an ISO alpha-3 code of the Natural Earth layer: a
+    region label ("Europe"), a fictional country (the simulated country, ``XTL``), a code the
+    layer lacks (small states), or a missing value. Columns: ``source``, ``target``, ``value``
+    and ``not_on_map`` (the offending labels, comma-separated).
+    """
+    c = _top_flows(corridors, source, target, value, top)
+    known = set(country_centroids()["iso_a3"])
+    rows = []
+    for s_, t_, v in zip(c[source], c[target], c[value], strict=True):  # at most ``top``
+        missing = [str(x) for x in (s_, t_) if x not in known]
+        if missing:
+            rows.append({source: s_, target: t_, value: v, "not_on_map": ", ".join(missing)})
+    return pd.DataFrame(rows, columns=[source, target, value, "not_on_map"])
+
+
+def off_map_note(unmapped: pd.DataFrame) -> str:
+    """One line for a figure or page: which labels are not on the map, how many corridors."""
+    if unmapped.empty:
+        return ""
+    labels = sorted({x.strip() for v in unmapped["not_on_map"] for x in v.split(",")})
+    shown = ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+    return (f"{len(unmapped)} of the top corridors are not drawn: not on the map: {shown} "
+            "(see the table)")
+
+
 def flow_map(corridors: pd.DataFrame | pa.Table, *, path: str | Path, top: int = 30,
              title: str = "", source_note: str = "") -> Path:
-    """Corridors as great-circle lines (width ~ volume) on the world layer."""
+    """Corridors as great-circle lines (width ~ volume) on the world layer.
+
+    Corridors with a point that is not on the world layer are named under the map, never
+    dropped silently; when none can be drawn the map says so.
+    """
     import geopandas as gpd
     from shapely.geometry import LineString
 
     lines = flow_lines(corridors, top=top)
+    missing = off_map_note(unmapped_flows(corridors, top=top))
     world = world_layer()
     fig, ax = _figure()
     world.to_crs(EQUAL_EARTH).plot(ax=ax, color="#f2f3f4", edgecolor="#aab7b8", linewidth=0.3)
@@ -180,9 +224,13 @@ def flow_map(corridors: pd.DataFrame | pa.Table, *, path: str | Path, top: int =
         gl = gl.to_crs(EQUAL_EARTH)
         widths = 0.5 + 4.0 * lines["n"].to_numpy(float) / float(lines["n"].max())
         gl.plot(ax=ax, linewidth=widths, color="#c0392b", alpha=0.7)
+    else:
+        ax.text(0.5, 0.5, "No corridor can be drawn on the world map", transform=ax.transAxes,
+                ha="center", va="center", fontsize=11, color="#566573")
     ax.set_title(title or f"Top {len(lines)} corridors")
-    if source_note:
-        fig.text(0.01, 0.01, source_note, fontsize=7, color="#566573")
+    notes = [n for n in (missing, source_note) if n]
+    if notes:
+        fig.text(0.01, 0.01, "\n".join(notes), fontsize=7, color="#566573")
     return _save(fig, path)
 
 

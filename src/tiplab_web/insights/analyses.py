@@ -181,16 +181,33 @@ def _country_files() -> tuple[Path, Path]:
     return regions, adjacency
 
 
+def _region_inputs() -> tuple[Any, Any]:
+    """(regions with population, spatial weights) of the simulated country, read once per
+    file version rather than on every computation."""
+    regions, adjacency = _country_files()
+    return _region_inputs_of(str(regions), regions.stat().st_mtime, str(adjacency),
+                             adjacency.stat().st_mtime)
+
+
+@lru_cache(maxsize=2)
+def _region_inputs_of(regions: str, regions_mtime: float, adjacency: str,
+                      adjacency_mtime: float) -> tuple[Any, Any]:
+    from tiplab.analysis import population_from_regions, weights_from_adjacency
+
+    population = population_from_regions(regions, key="region")
+    return population, weights_from_adjacency(
+        adjacency, population.column("region").to_pylist())
+
+
 def hotspot_result(p: dict[str, Any], protected: bool) -> services.Timed:
     from tiplab.analysis import HotspotSettings, hotspots
 
-    regions, adjacency = _country_files()
+    population, weights = _region_inputs()
     services.require_records("case")
     s = HotspotSettings(start=p["year"], end=p["year"])
     rule = services.disclosure_rule() if protected else None
     return _run("hotspots", p, protected,
-                lambda: hotspots(services.engine(), str(regions), str(adjacency), s,
-                                 protect=rule))
+                lambda: hotspots(services.engine(), population, weights, s, protect=rule))
 
 
 HOTSPOT_COLUMNS = ("n", "rate", "gi_z", "gi_q", "gi_class")
@@ -210,16 +227,25 @@ def hotspot_geojson(result: Any, p: dict[str, Any], protected: bool) -> dict[str
     return services.cached("hotspots_geojson", p, protected, compute).value
 
 
-def hotspot_rows(result: Any) -> list[dict[str, Any]]:
+def region_names() -> dict[str, str]:
+    """Region code -> name of the simulated country (read once per data version, not per
+    request: reading the GeoJSON layer costs more than the cached page itself)."""
     from tiplab.reports.maps import regions_layer
 
-    names: dict[str, str] = {}
-    try:
-        regions, _ = _country_files()
+    def compute() -> dict[str, str]:
+        try:
+            regions, _ = _country_files()
+        except NoData:
+            return {}
         layer = regions_layer(regions)
-        names = dict(zip(layer["code"], layer.get("name", layer["code"]), strict=True))
-    except NoData:
-        pass
+        return {str(k): str(v) for k, v in
+                zip(layer["code"], layer.get("name", layer["code"]), strict=True)}
+
+    return services.per_version("region_names", compute)
+
+
+def hotspot_rows(result: Any) -> list[dict[str, Any]]:
+    names = region_names()
     rows = []
     for r in sorted(result.table.to_pylist(), key=lambda r: -(r["gi_z"] or 0)):
         rows.append({"region": r["region"], "name": names.get(r["region"], ""),
@@ -228,6 +254,60 @@ def hotspot_rows(result: Any) -> list[dict[str, Any]]:
                      "gi_q": _num(r["gi_q"], 3), "gi_class": r["gi_class"],
                      "suppressed": bool(r.get("suppressed"))})
     return rows
+
+
+#: Emerging-hotspot patterns in the order the page lists them (most urgent first).
+PATTERN_ORDER = ("new", "intensifying", "persistent", "sporadic", "diminishing", "historical",
+                 "no pattern")
+
+
+def emerging_params(p: dict[str, Any]) -> dict[str, Any]:
+    return {"trend_start": p.get("trend_start"), "trend_end": p.get("trend_end")}
+
+
+def emerging_result(p: dict[str, Any], protected: bool) -> services.Timed:
+    """Gi* per year and a pattern per region over ``trend_start``..``trend_end``."""
+    from tiplab.analysis import HotspotSettings, emerging_hotspots
+
+    population, weights = _region_inputs()
+    services.require_records("case")
+    q = emerging_params(p)
+    s = HotspotSettings(start=q["trend_start"], end=q["trend_end"])
+    rule = services.disclosure_rule() if protected else None
+    return _run("emerging", q, protected,
+                lambda: emerging_hotspots(services.engine(), population, weights, s,
+                                          protect=rule))
+
+
+def emerging_rows(result: Any) -> tuple[list[int], list[dict[str, Any]]]:
+    """The years, and one row per region: its pattern, Mann-Kendall trend of Gi* z and the
+    per-year hot/cold marks (most urgent patterns first)."""
+    names = region_names()
+    yearly = result.tables["yearly"].to_pylist()
+    years = sorted({r["year"] for r in yearly})
+    marks: dict[str, dict[int, str]] = {}
+    for r in yearly:
+        z = r["gi_z"] or 0.0
+        mark = "hot" if r["hot"] else ("cold" if r["gi_q"] < 0.05 and z < 0 else "")
+        marks.setdefault(r["region"], {})[r["year"]] = mark
+    order = {name: i for i, name in enumerate(PATTERN_ORDER)}
+    rows = []
+    for r in result.tables["patterns"].to_pylist():
+        rows.append({"region": r["region"], "name": names.get(r["region"], ""),
+                     "pattern": r["pattern"], "years_hot": r["years_hot"],
+                     "mk_z": _num(r["mk_z"], 2), "mk_p": _num(r["mk_p"], 3),
+                     "years": [marks.get(r["region"], {}).get(y, "") for y in years]})
+    rows.sort(key=lambda r: (order.get(r["pattern"], len(order)), r["region"]))
+    return years, rows
+
+
+def emerging_csv(result: Any) -> str:
+    """The region x year table (protected counts and rates, z, q, hot) with each region's
+    pattern."""
+    patterns = {r["region"]: r["pattern"] for r in result.tables["patterns"].to_pylist()}
+    yearly = result.tables["yearly"]
+    extra = {"pattern": [patterns.get(r, "") for r in yearly.column("region").to_pylist()]}
+    return to_csv(yearly, result.data_version, extra)
 
 
 def hotspot_map_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:
@@ -274,32 +354,51 @@ def _file_version(path: str, mtime: float) -> str:
     return f"du-tip-{h[:12]}"
 
 
-def route_result(p: dict[str, Any], protected: bool) -> services.Timed:
-    from tiplab.analysis import RouteSettings, load_denver, routes
+@lru_cache(maxsize=2)
+def _denver_table(path: str, mtime: float) -> Any:
+    """The Denver coding read once per file version (reading and resolving 22,246 statements'
+    country names costs more than the route analysis itself)."""
+    from tiplab.analysis import load_denver
 
-    s = RouteSettings(start=p["start"], end=p["end"])
+    return load_denver(path)
+
+
+def route_result(p: dict[str, Any], protected: bool) -> services.Timed:
+    from tiplab.analysis import RouteSettings, routes
+
+    periods = p.get("periods")
+    s = RouteSettings(start=p["start"], end=p["end"],
+                      period_a=tuple(periods[0]) if periods else None,
+                      period_b=tuple(periods[1]) if periods else None)
     rule = services.disclosure_rule() if protected else None
     if p["dataset"] == "denver":
         f = services.DENVER_FILE
         if not f.exists():
             raise NoData(f"the Denver route coding is not at {f}")
         version = _file_version(str(f), f.stat().st_mtime)
-        # Public statements in US TIP reports, not victims: no disclosure control (and the
-        # core's 2-D secondary suppression over ~190 x 190 countries takes over a minute).
-        return _run("routes", p, False,
-                    lambda: routes(load_denver(f), s, data_version=version))
+        # Statement counts, not victims, but small cells still leave the analyst role only
+        # through the same disclosure rule as case data.
+        return _run("routes", p, protected,
+                    lambda: routes(_denver_table(str(f), f.stat().st_mtime), s,
+                                   data_version=version, protect=rule))
     services.require_records("case")
     return _run("routes", p, protected, lambda: routes(services.engine(), s, protect=rule))
 
 
 def route_rows(result: Any, top: int = 50) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    from tiplab.reports import country_centroids
+
+    on_map = set(country_centroids()["iso_a3"])
     corridors = []
     for r in result.tables["corridors"].to_pylist()[:top]:
+        off = [c for c in (r["origin_country"], r["country_of_exploitation"])
+               if c not in on_map]
         corridors.append({"rank": r["rank"], "origin": r["origin_country"],
                           "destination": r["country_of_exploitation"], "n": _num(r["n"]),
                           "share": _num(r["share"] * 100 if r["share"] is not None else None,
                                         1),
-                          "domestic": r["domestic"], "suppressed": bool(r.get("suppressed"))})
+                          "domestic": r["domestic"], "suppressed": bool(r.get("suppressed")),
+                          "not_on_map": ", ".join(str(c) for c in off)})
     hubs = []
     for r in result.tables["hubs"].to_pylist()[:20]:
         hubs.append({"country": r["country"], "in_degree": r["in_degree"],
@@ -308,6 +407,42 @@ def route_rows(result: Any, top: int = 50) -> tuple[list[dict[str, Any]], list[d
                      "out_strength": _num(r.get("out_strength")),
                      "transit": _num(r.get("transit"))})
     return corridors, hubs
+
+
+def change_rows(result: Any, top: int = 50) -> list[dict[str, Any]]:
+    """The ``top`` corridor changes between period A and B, largest first (none unless both
+    periods were given; the export has them all). Protected results carry the status only
+    (period counts would reveal small cells)."""
+    table = result.tables.get("changes")
+    if table is None:
+        return []
+    rows = []
+    for r in table.slice(0, top).to_pylist():
+        ratio = r.get("ratio")
+        interval = (f"{_num(r.get('ratio_low'), 2)}–{_num(r.get('ratio_high'), 2)}"
+                    if ratio is not None else "")
+        rows.append({"origin": r["origin_country"], "destination": r["country_of_exploitation"],
+                     "n_a": _num(r.get("n_a")), "n_b": _num(r.get("n_b")),
+                     "ratio": _num(ratio, 2), "interval": interval, "status": r["status"]})
+    return rows
+
+
+def changes_csv(result: Any) -> str:
+    table = result.tables.get("changes")
+    if table is None:
+        raise NoData("give period A and period B to compare corridors")
+    return to_csv(table, result.data_version)
+
+
+def route_unmapped(result: Any, top: int) -> tuple[list[dict[str, Any]], str]:
+    """The top corridors the flow map cannot draw (a region label, the fictional simulated
+    country, a code not on the world layer) and the page's one-line note about them."""
+    from tiplab.reports import off_map_note, unmapped_flows
+
+    off = unmapped_flows(result.tables["corridors"], top=top)
+    rows = [{"origin": r["origin_country"], "destination": r["country_of_exploitation"],
+             "n": _num(r["n"]), "not_on_map": r["not_on_map"]} for r in off.to_dict("records")]
+    return rows, off_map_note(off)
 
 
 def route_map_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:

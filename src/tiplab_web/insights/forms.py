@@ -82,12 +82,26 @@ class TrendsForm(YearsMixin):
 class HotspotsForm(forms.Form):
     year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int,
                                   empty_value=None, initial="")
+    trend_start = forms.TypedChoiceField(label=_("Emerging hotspots from"), required=False,
+                                         coerce=int, empty_value=None, initial="")
+    trend_end = forms.TypedChoiceField(label=_("Emerging hotspots to"), required=False,
+                                       coerce=int, empty_value=None, initial="")
 
     def __init__(self, *args: Any, years: tuple[int, int] | None = None,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        span = range(years[0], years[1] + 1) if years else range(0)
-        self.fields["year"].choices = [("", _("All years"))] + [(y, str(y)) for y in span]
+        span = [(y, str(y)) for y in (range(years[0], years[1] + 1) if years else range(0))]
+        self.fields["year"].choices = [("", _("All years")), *span]
+        self.fields["trend_start"].choices = [("", _("First year")), *span]
+        self.fields["trend_end"].choices = [("", _("Last year")), *span]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        lo, hi = data.get("trend_start"), data.get("trend_end")
+        if lo is not None and hi is not None and hi - lo < 2:
+            raise forms.ValidationError(
+                _("Emerging hotspots need at least three years: pick a wider span."))
+        return data
 
 
 class ProfilesForm(YearsMixin):
@@ -102,3 +116,30 @@ class RoutesForm(YearsMixin):
     dataset = forms.ChoiceField(label=_("Data"), choices=ROUTE_DATASETS, initial="cases")
     top = forms.TypedChoiceField(label=_("Corridors on the map"), coerce=int, initial=20,
                                  choices=[(10, "10"), (20, "20"), (30, "30"), (50, "50")])
+    a_start = forms.IntegerField(label=_("Compare: period A from"), required=False,
+                                 min_value=1900, max_value=2100)
+    a_end = forms.IntegerField(label=_("period A to"), required=False, min_value=1900,
+                               max_value=2100)
+    b_start = forms.IntegerField(label=_("period B from"), required=False, min_value=1900,
+                                 max_value=2100)
+    b_end = forms.IntegerField(label=_("period B to"), required=False, min_value=1900,
+                               max_value=2100)
+
+    PERIOD_FIELDS = ("a_start", "a_end", "b_start", "b_end")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        given = [data.get(f) is not None for f in self.PERIOD_FIELDS]
+        if any(given) and not all(given):
+            raise forms.ValidationError(
+                _("To compare two periods, give the first and last year of both."))
+        if all(given) and (data["a_start"] > data["a_end"] or data["b_start"] > data["b_end"]):
+            raise forms.ValidationError(_("A comparison period starts after it ends."))
+        return data
+
+    def periods(self) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """(period A, period B) when both are given (call after ``is_valid``)."""
+        d = self.cleaned_data
+        if any(d.get(f) is None for f in self.PERIOD_FIELDS):
+            return None
+        return (d["a_start"], d["a_end"]), (d["b_start"], d["b_end"])

@@ -134,6 +134,25 @@ def cached(kind: str, params: dict[str, Any], protected: bool,
     return Timed(value, time.perf_counter() - start, False)
 
 
+_memo: dict[tuple[str, str, str], Any] = {}
+
+
+def per_version(kind: str, compute: Callable[[], Any]) -> Any:
+    """Small facts of a data version (year span, choices, region names), kept in this process
+    for as long as the data version is current: every page view needs them, so they are not
+    left to a cache that evicts them with the results."""
+    key = (str(data_dir()), data_version(), kind)
+    hit = _memo.get(key, _MISSING)
+    if hit is not _MISSING:
+        return hit
+    with _lock, _quiet():
+        value = compute()
+    for old in [k for k in _memo if k[0] == key[0] and k[1] != key[1]]:
+        _memo.pop(old, None)
+    _memo[key] = value
+    return value
+
+
 def render_file(draw: Callable[[Path], Any], suffix: str) -> bytes:
     """Run a core drawing function that writes to a path; return the bytes."""
     with tempfile.TemporaryDirectory(prefix="tiplab-insights-") as tmp:
@@ -162,7 +181,7 @@ def glotip_choices() -> dict[str, list[str]]:
                             .column(0).to_pylist() if x)
         return {"countries": countries, "indicators": indicators}
 
-    return cached("glotip_choices", {}, False, compute).value
+    return per_version("glotip_choices", compute)
 
 
 def case_years() -> tuple[int, int] | None:
@@ -178,4 +197,4 @@ def case_years() -> tuple[int, int] | None:
             return None
         return int(row["lo"]), int(row["hi"])
 
-    return cached("case_years", {}, False, compute).value
+    return per_version("case_years", compute)

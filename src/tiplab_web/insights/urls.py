@@ -11,9 +11,12 @@ urlpatterns = [
     path("hotspots/regions.geojson", views.hotspots_geojson, name="hotspots_geojson"),
     path("hotspots/map.<str:fmt>", views.hotspots_map, name="hotspots_map"),
     path("hotspots/export.csv", views.hotspots_export, name="hotspots_export"),
+    path("hotspots/emerging.csv", views.hotspots_emerging_export,
+         name="hotspots_emerging_export"),
     path("profiles/", views.profiles, name="profiles"),
     path("profiles/export.csv", views.profiles_export, name="profiles_export"),
     path("routes/", views.routes, name="routes"),
     path("routes/map.<str:fmt>", views.routes_map, name="routes_map"),
     path("routes/export.csv", views.routes_export, name="routes_export"),
+    path("routes/changes.csv", views.routes_changes_export, name="routes_changes_export"),
 ]

@@ -114,8 +114,17 @@ def trends_export(request: HttpRequest) -> HttpResponse:
 
 def _hotspots(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
     form = bind(HotspotsForm, request.GET, years=services.case_years())
-    p = {"year": form.cleaned_data.get("year")} if form.is_valid() else None
+    p = None
+    if form.is_valid():
+        cd = form.cleaned_data
+        p = {"year": cd.get("year"), "trend_start": cd.get("trend_start"),
+             "trend_end": cd.get("trend_end")}
     return form, p, services.aggregate_only(request.user)
+
+
+def _single_year(p: dict[str, Any]) -> dict[str, Any]:
+    """The single-period analysis depends on ``year`` only (its cache key too)."""
+    return {"year": p["year"]}
 
 
 @capability_required("insights.view")
@@ -124,13 +133,20 @@ def hotspots(request: HttpRequest) -> HttpResponse:
     ctx = _context(request, form=form, params=p, query=request.GET.urlencode())
     if p is not None:
         try:
-            timed = analyses.hotspot_result(p, protected)
+            timed = analyses.hotspot_result(_single_year(p), protected)
         except analyses.NoData as exc:
             ctx["problem"] = str(exc)
         else:
             ctx.update(result=timed.value, **_timing(timed),
                        rows=analyses.hotspot_rows(timed.value),
                        moran=timed.value.extra.get("global_moran"))
+            try:
+                emerging = analyses.emerging_result(p, protected).value
+            except analyses.NoData as exc:
+                ctx["emerging_problem"] = str(exc)
+            else:
+                years, rows = analyses.emerging_rows(emerging)
+                ctx.update(emerging=emerging, emerging_years=years, emerging_rows=rows)
     return render(request, "insights/hotspots.html", ctx)
 
 
@@ -139,7 +155,8 @@ def _hotspot_result(request: HttpRequest) -> tuple[Any, dict[str, Any], bool]:
     if p is None:
         raise Http404
     try:
-        return analyses.hotspot_result(p, protected).value, p, protected
+        q = _single_year(p)
+        return analyses.hotspot_result(q, protected).value, q, protected
     except analyses.NoData:
         raise Http404 from None
 
@@ -164,6 +181,19 @@ def hotspots_export(request: HttpRequest) -> HttpResponse:
     return _csv_response(request, "hotspots", analyses.to_csv(result.table,
                                                                result.data_version),
                          result, p, protected)
+
+
+@capability_required("insights.view")
+def hotspots_emerging_export(request: HttpRequest) -> HttpResponse:
+    _form, p, protected = _hotspots(request)
+    if p is None:
+        raise Http404
+    try:
+        result = analyses.emerging_result(p, protected).value
+    except analyses.NoData:
+        raise Http404 from None
+    return _csv_response(request, "hotspots-emerging", analyses.emerging_csv(result), result,
+                         analyses.emerging_params(p), protected)
 
 
 # --- profiles -----------------------------------------------------------------------------
@@ -215,8 +245,10 @@ def _routes(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
     p = None
     if form.is_valid():
         cd = form.cleaned_data
+        periods = form.periods()  # type: ignore[attr-defined]
         p = {"dataset": cd["dataset"], "start": cd.get("start"), "end": cd.get("end"),
-             "top": int(cd.get("top") or 20)}
+             "top": int(cd.get("top") or 20),
+             "periods": [list(periods[0]), list(periods[1])] if periods else None}
     return form, p, services.aggregate_only(request.user)
 
 
@@ -246,8 +278,12 @@ def routes(request: HttpRequest) -> HttpResponse:
             ctx["problem"] = str(exc)
         else:
             corridors, hubs = analyses.route_rows(timed.value)
+            unmapped, unmapped_note = analyses.route_unmapped(timed.value, p["top"])
             ctx.update(result=timed.value, **_timing(timed),
-                       corridors=corridors, hubs=hubs,
+                       corridors=corridors, hubs=hubs, changes=analyses.change_rows(
+                           timed.value), unmapped=unmapped, unmapped_note=unmapped_note,
+                       total_changes=(timed.value.tables["changes"].num_rows
+                                      if "changes" in timed.value.tables else 0),
                        total_corridors=timed.value.tables["corridors"].num_rows)
     return render(request, "insights/routes.html", ctx)
 
@@ -267,3 +303,13 @@ def routes_export(request: HttpRequest) -> HttpResponse:
                                                              result.data_version),
                          result, p, protected)
 
+
+
+@capability_required("insights.view")
+def routes_changes_export(request: HttpRequest) -> HttpResponse:
+    result, p, protected = _route_result(request)
+    try:
+        text = analyses.changes_csv(result)
+    except analyses.NoData:
+        raise Http404 from None
+    return _csv_response(request, "routes-changes", text, result, p, protected)

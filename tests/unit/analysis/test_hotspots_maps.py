@@ -157,3 +157,50 @@ def test_static_maps_are_written(tmp_path) -> None:
     assert p1.read_bytes()[:4] == b"\x89PNG"
     assert p3.read_bytes()[:4] == b"\x89PNG"
     assert b"<svg" in p2.read_bytes()[:400]
+
+
+def test_corridors_off_the_world_layer_are_named_not_dropped(tmp_path) -> None:
+    from tiplab.reports import flow_lines, flow_map, off_map_note, unmapped_flows
+
+    corridors = pa.table({"origin_country": ["NGA", "ROU", "Europe", "VNM", "ALB"],
+                          "country_of_exploitation": ["XTL", "ITA", "GBR", "GBR", "GRC"],
+                          "n": [40, 30, 20, 10, 2]})
+    off = unmapped_flows(corridors, top=4)
+    assert off[["origin_country", "country_of_exploitation", "not_on_map"]].values.tolist() \
+        == [["NGA", "XTL", "XTL"], ["Europe", "GBR", "Europe"]]
+    assert len(flow_lines(corridors, top=4)) == 2  # ROU-ITA and VNM-GBR are drawn
+    note = off_map_note(off)
+    assert note.startswith("2 of the top corridors are not drawn")
+    assert "Europe, XTL" in note
+    assert off_map_note(unmapped_flows(corridors.slice(1, 1))) == ""
+    # Only off-map corridors: the map still renders and says nothing could be drawn.
+    svg = flow_map(corridors.slice(0, 1), path=tmp_path / "f.svg", top=5).read_text()
+    assert "No corridor can be drawn" in svg
+    assert "XTL" in svg
+
+
+@pytest.mark.filterwarnings("ignore:The alternative hypothesis:DeprecationWarning")
+def test_vectorised_gi_star_and_global_moran_equal_esda() -> None:
+    """The vectorised versions are checked against esda 2.9 itself (the reference
+    implementation of Ord & Getis 1995 and Moran's I with permutations)."""
+    import esda
+    from libpysal.weights import lat2W
+
+    from tiplab.analysis.hotspots import gi_star_z, global_moran
+
+    rng = np.random.default_rng(3)
+    w = lat2W(6, 5)
+    years = rng.gamma(2.0, 50.0, size=(30, 6))
+    years[:, 2] = 7.0  # a year with the same rate everywhere: z = 0, as the page skips it
+    z = gi_star_z(years, w)
+    for j in (0, 1, 3, 4, 5):
+        ref = esda.G_Local(years[:, j], w, transform="B", permutations=0, star=True)
+        np.testing.assert_allclose(z[:, j], ref.Zs, rtol=1e-10, atol=1e-12)
+    assert (z[:, 2] == 0).all()
+    y = years[:, 0]
+    np.random.seed(11)
+    ref = esda.Moran(y, w, permutations=499)
+    got = global_moran(y, w, permutations=499, seed=11)
+    assert got["I"] == pytest.approx(ref.I, rel=1e-12)
+    assert got["expected"] == pytest.approx(ref.EI)
+    assert got["p_value"] == pytest.approx(ref.p_sim)

@@ -106,3 +106,28 @@ def test_protect_counts_nulls_values_and_flags_result() -> None:
     assert out.column("rate").null_count == 4
     assert prot.to_dict()["protected"] is True
     assert "secondary" in prot.rule.describe()
+
+
+def test_bridges_of_known_graphs() -> None:
+    from tiplab.privacy.disclosure import _bridges
+
+    # A path 0-1-2 plus a triangle 2-3-4: the two path edges are bridges, the triangle's not.
+    a, b = [0, 1, 2, 3, 4], [1, 2, 3, 4, 2]
+    assert _bridges(a, b, 5) == [True, True, False, False, False]
+    # Two disjoint cycles and an isolated node: no bridge.
+    assert not any(_bridges([0, 1, 2, 4, 5, 6], [1, 2, 0, 5, 6, 4], 8))
+
+
+def test_2d_suppression_of_a_large_sparse_table_is_not_recoverable() -> None:
+    """A corridor-like table (30 x 30, mostly small counts, as in the Denver coding): every
+    small cell suppressed, none recoverable from the margins (checked by LP)."""
+    rng = np.random.default_rng(7)
+    inner = rng.poisson(0.6, size=(30, 30)) * rng.integers(1, 12, size=(30, 30))
+    inner[rng.random((30, 30)) < 0.6] = 0
+    mask, prot = suppress_2d(inner, DisclosureRule())
+    small = (inner > 0) & (inner < 5)
+    assert small.sum() > 40
+    assert mask[:30, :30][small].all()
+    assert prot.primary == int(small.sum())
+    for lo, hi in _feasible_ranges(inner, mask):
+        assert hi - lo > 0.5
