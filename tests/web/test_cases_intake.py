@@ -3,6 +3,8 @@ duplicates, corrected files, supersede, rejects CSV, reporter isolation."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -80,6 +82,12 @@ def test_import_creates_a_batch_and_is_audited(client_as, world, profile_key):
     detail = client.get(reverse("cases:batch", args=[batch.batch_id])).content.decode()
     for text in (batch.sha256, "test_police", "analyst", "1.0"):
         assert text in detail
+    # the job also wrote the analysis pages' flat tables for the new data version
+    from django.conf import settings
+
+    derived = Path(settings.DATA_DIR) / "derived" / batch.data_version
+    assert (derived / "legs.parquet").exists()
+    assert (derived / "explode-exploitation_forms.parquet").exists()
 
 
 def test_duplicate_file_is_refused_naming_the_earlier_batch(client_as, profile_key):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 import shutil
 import uuid
@@ -29,6 +30,8 @@ from tiplab.records.schema import CASE_SCHEMA
 from .models import ImportBatch, RejectedRow
 from .store import DjangoCaseStore
 
+log = logging.getLogger("tiplab.cases")
+
 #: How many problem rows the preview shows in context.
 PREVIEW_ROWS = 20
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -41,6 +44,21 @@ def max_upload_bytes() -> int:
 
 def store() -> DjangoCaseStore:
     return DjangoCaseStore(Path(settings.DATA_DIR))
+
+
+def prepare_analyses() -> None:
+    """Write the analysis pages' flat tables for the data version an import just made.
+
+    An optimisation only (a page builds a missing table itself): a failure is logged and
+    never turns a finished import into a failed one.
+    """
+    from tiplab.analysis.flat import prepare
+
+    try:
+        prepare(store().data_dir)
+    except Exception:
+        log.exception("preparing the analysis tables after an import failed; the first "
+                      "analysis page will build them")
 
 
 def intake_dir() -> Path:

@@ -189,6 +189,8 @@ def intake_confirm(request: HttpRequest, upload_id: str) -> HttpResponse:
         if batch.supersedes:
             audit.record(request, "cases.supersede", obj, supersedes=batch.supersedes)
         services.discard_upload(upload_id)
+        progress("preparing analyses", 1.0)
+        services.prepare_analyses()
         return batch.batch_id, batch
 
     job = jobs.start(request.user.pk, Path(meta["path"]).name, work, _import_error)

@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand
 from tiplab.errors import DuplicateBatchError
 from tiplab.ingest.readers import file_sha256
 from tiplab.store import run_import
+from tiplab_web.cases.services import prepare_analyses
 from tiplab_web.cases.store import DjangoCaseStore
 
 REPO = Path(__file__).resolve().parents[5]
@@ -59,6 +60,7 @@ class Command(BaseCommand):
         for agency, entry in roles["inputs"].items():
             self._import(store, demo / entry["file"], str(demo / f"{agency}.profile.yaml"),
                          agency)
+        prepare_analyses()  # the demo's first analysis page opens on ready tables
         if "seed_demo_users" in get_commands():
             call_command("seed_demo_users")  # prints the logins
 
