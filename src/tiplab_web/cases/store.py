@@ -14,6 +14,7 @@ import io
 import os
 import secrets
 import tempfile
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -310,22 +311,45 @@ class DjangoCaseStore:
             return
         con, rel = rows
         try:
-            result = con.execute(rel.sql_query())
             if connection.vendor == "sqlite":
-                # Straight to the driver, in chunks: Django's wrapper adds nothing here, and
-                # chunks keep memory flat. Same connection, so same transaction.
-                connection.ensure_connection()
-                raw = connection.connection.cursor()
-                qmark = sql.replace("%s", "?")
+                _sqlite_insert(connection, table, [qn(c) for c in cols], rel)
+                return
+            result = con.execute(rel.sql_query())
+            with connection.cursor() as cur:
                 while chunk := result.fetchmany(50_000):
-                    raw.executemany(qmark, chunk)
-                raw.close()
-            else:
-                with connection.cursor() as cur:
-                    while chunk := result.fetchmany(50_000):
-                        cur.executemany(sql, chunk)
+                    cur.executemany(sql, chunk)
         finally:
             con.close()
+
+
+#: Rows per INSERT statement on SQLite (bounded by its 32,766 bound variables).
+SQLITE_ROWS_PER_STATEMENT = 32
+
+
+def _sqlite_insert(connection: Any, table: str, cols: list[str], rel: Any) -> None:
+    """Insert a DuckDB relation's rows on Django's own SQLite connection (same transaction).
+
+    Straight to the driver in Arrow batches (memory stays flat), converted column by column
+    (``to_pylist``), and several rows per INSERT so SQLite prepares, steps and resets a
+    statement once per 32 rows rather than per row; Django's wrapper adds nothing here.
+    Together: 32 s instead of 39 s for a million records (``benchmarks/README.md``).
+    """
+    per = max(1, min(SQLITE_ROWS_PER_STATEMENT, 32_766 // len(cols)))
+    one = "(" + ", ".join(["?"] * len(cols)) + ")"
+    head = f"INSERT INTO {connection.ops.quote_name(table)} ({', '.join(cols)}) VALUES "
+    many, single = head + ", ".join([one] * per), head + one
+    connection.ensure_connection()
+    raw = connection.connection.cursor()
+    try:
+        for batch in rel.to_arrow_reader(50_016):
+            records = list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
+            full = len(records) // per * per
+            raw.executemany(many, (tuple(chain.from_iterable(records[i:i + per]))
+                                   for i in range(0, full, per)))
+            if full < len(records):
+                raw.executemany(single, records[full:])
+    finally:
+        raw.close()
 
 
 def _fault_point() -> None:
