@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import re
+import threading
 from typing import Any
 
 import pyarrow as pa
@@ -77,7 +78,8 @@ def seal_identifiers(table: pa.Table, keyring: KeyRing) -> pa.Table:
     """Replace the identifier columns of ``table`` by a sealed blob and pseudonyms.
 
     The identifiers of each record are gathered as JSON and the pseudonyms computed in DuckDB
-    (vectorised); only the AES-GCM call runs per record, with nonces drawn in one call.
+    (vectorised, in a second thread); only the AES-GCM call runs per record, with nonces
+    drawn in one call.
     Rows with no identifier at all get a NULL blob.
     """
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -85,44 +87,68 @@ def seal_identifiers(table: pa.Table, keyring: KeyRing) -> pa.Table:
     from tiplab import duck
 
     present = [f for f in IDENTIFIER_FIELDS if f in table.column_names]
-    con = duck.cursor()
-    try:
-        con.register("t", table)
-        texts = {f: (f"strftime(\"{f}\", '%Y-%m-%d')" if pa.types.is_date(
-            table.schema.field(f).type) else f'"{f}"') for f in present}
-        if present:
-            obj = ", ".join(f"'{f}', {texts[f]}" for f in present)
-            anyv = " OR ".join(f'"{f}" IS NOT NULL' for f in present)
-            body = f"CASE WHEN {anyv} THEN CAST(json_object({obj}) AS VARCHAR) END"
+    texts = {f: (f"strftime(\"{f}\", '%Y-%m-%d')" if pa.types.is_date(
+        table.schema.field(f).type) else f'"{f}"') for f in present}
+    if present:
+        obj = ", ".join(f"'{f}', {texts[f]}" for f in present)
+        anyv = " OR ".join(f'"{f}" IS NOT NULL' for f in present)
+        body = f"CASE WHEN {anyv} THEN CAST(json_object({obj}) AS VARCHAR) END"
+    else:
+        body = "CAST(NULL AS VARCHAR)"
+    pseud = []
+    for f in PSEUDONYM_FIELDS:
+        if f in present:
+            fk = _field_key(keyring.pseudonym_key, f)
+            pseud.append(f"CASE WHEN \"{f}\" IS NOT NULL THEN "
+                         f"{_hmac_sql(fk, _normalise_sql(f, texts[f]))} END "
+                         f"AS {f}_pseudonym")
         else:
-            body = "CAST(NULL AS VARCHAR)"
-        pseud = []
-        for f in PSEUDONYM_FIELDS:
-            if f in present:
-                fk = _field_key(keyring.pseudonym_key, f)
-                pseud.append(f"CASE WHEN \"{f}\" IS NOT NULL THEN "
-                             f"{_hmac_sql(fk, _normalise_sql(f, texts[f]))} END "
-                             f"AS {f}_pseudonym")
-            else:
-                pseud.append(f"CAST(NULL AS VARCHAR) AS {f}_pseudonym")
-        prepared = con.sql(
-            f"SELECT encode({body}) AS body, encode(source_agency || chr(31) || record_id) "
-            f"AS aad, {', '.join(pseud)} FROM t").to_arrow_table()
+            pseud.append(f"CAST(NULL AS VARCHAR) AS {f}_pseudonym")
+    bodies_q = (f"SELECT encode({body}) AS body, encode(source_agency || chr(31) || "
+                f"record_id) AS aad FROM t")
+    pseud_q = f"SELECT {', '.join(pseud)} FROM t"
+    # The pseudonyms (DuckDB, which releases the GIL) are computed in a second thread while
+    # this one runs the per-record AES-GCM loop: the two together take the longer of the two.
+    pseudonyms: list[pa.Table] = []
+    failure: list[BaseException] = []
+
+    def compute_pseudonyms() -> None:
+        c = duck.cursor()
+        try:
+            c.register("t", table)
+            pseudonyms.append(c.sql(pseud_q).to_arrow_table())
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+        finally:
+            c.close()
+
+    worker = threading.Thread(target=compute_pseudonyms, name="tiplab-pseudonyms")
+    worker.start()
+    try:
+        con = duck.cursor()
+        try:
+            con.register("t", table)
+            prepared = con.sql(bodies_q).to_arrow_table()
+        finally:
+            con.close()
+        bodies = prepared.column("body").to_pylist()
+        aads = prepared.column("aad").to_pylist()
+        n = len(bodies)
+        pool = os.urandom(NONCE_BYTES * n)
+        nonces = [pool[i:i + NONCE_BYTES] for i in range(0, NONCE_BYTES * n, NONCE_BYTES)]
+        encrypt = AESGCM(keyring.field_key).encrypt
+        # One comprehension, bytes straight from DuckDB: the only per-record Python.
+        sealed = [None if b is None else nonce + encrypt(nonce, b, a)
+                  for nonce, b, a in zip(nonces, bodies, aads, strict=True)]
     finally:
-        con.close()
-    bodies = prepared.column("body").to_pylist()
-    aads = prepared.column("aad").to_pylist()
-    n = len(bodies)
-    pool = os.urandom(NONCE_BYTES * n)
-    nonces = [pool[i:i + NONCE_BYTES] for i in range(0, NONCE_BYTES * n, NONCE_BYTES)]
-    encrypt = AESGCM(keyring.field_key).encrypt
-    # One comprehension, bytes straight from DuckDB: this loop is the only per-record Python.
-    sealed = [None if b is None else nonce + encrypt(nonce, b, a)
-              for nonce, b, a in zip(nonces, bodies, aads, strict=True)]
+        worker.join()
+    if failure:
+        raise failure[0]
+    pseud_table = pseudonyms[0]
     out = table.drop_columns(present)
     out = out.append_column(SEALED_COLUMN, pa.array(sealed, pa.binary()))
     for f in PSEUDONYM_FIELDS:
-        out = out.append_column(f"{f}_pseudonym", prepared.column(f"{f}_pseudonym"))
+        out = out.append_column(f"{f}_pseudonym", pseud_table.column(f"{f}_pseudonym"))
     return out
 
 
