@@ -48,12 +48,20 @@ def stage_tiplab(csv: Path, work: Path) -> dict[str, object]:
     peak_by_stage: dict[str, float] = {}
     done = threading.Event()
 
+    loader_peak = [0.0]
+
     def sample() -> None:  # resident memory every 50 ms, kept per import stage
         proc = psutil.Process()
         while not done.wait(0.05):
             stage = marks[-1][0] if marks else "start"
             rss = proc.memory_info().rss / 2**20
             peak_by_stage[stage] = max(peak_by_stage.get(stage, 0.0), rss)
+            for child in proc.children():  # the SQLite loader process (cases.bulkload)
+                try:
+                    child_rss = child.memory_info().rss / 2**20
+                except psutil.Error:
+                    continue
+                loader_peak[0] = max(loader_peak[0], child_rss)
 
     def progress(stage: str, fraction: float) -> None:
         marks.append((stage, time.perf_counter()))
@@ -68,8 +76,10 @@ def stage_tiplab(csv: Path, work: Path) -> dict[str, object]:
     sampler.join()
     assert batch is not None
     stages = {a[0]: round(b[1] - a[1], 2) for a, b in itertools.pairwise(marks)}
+    # (not RUSAGE_CHILDREN: a forked child's peak counts the parent's pages before exec)
     return {"seconds": elapsed, "rows": batch.rows, "accepted": batch.accepted,
-            "rejected": batch.rejected, "peak_mb": _peak_mb(), "stages": stages,
+            "rejected": batch.rejected, "peak_mb": _peak_mb(),
+            "loader_peak_mb": round(loader_peak[0]), "stages": stages,
             "peak_mb_by_stage": {k: round(v) for k, v in peak_by_stage.items()}}
 
 
@@ -197,7 +207,8 @@ def main() -> None:
             r = results[stage]
             print(f"{stage:7s} {r['seconds']:8.2f} s  {args.rows / float(r['seconds']):>10,.0f} "  # type: ignore[arg-type]
                   f"rows/s  peak {r['peak_mb']:.0f} MB  {r.get('stages', '')} "
-                  f"{r.get('peak_mb_by_stage', '')}", file=sys.stderr)
+                  f"{r.get('peak_mb_by_stage', '')} loader {r.get('loader_peak_mb', '-')} MB",
+                  file=sys.stderr)
         if "tiplab" in results:
             t = float(results["tiplab"]["seconds"])  # type: ignore[arg-type]
             for other in ("naive", "floor"):

@@ -195,6 +195,11 @@ class DjangoCaseStore:
             rej.column("raw").to_pylist(), rej.column("row").to_pylist(), protected_cols,
             keyring, s["sha256"]) if rej.num_rows else ([], [])
         connection = connections[self.using]
+        sqlite_file = _bulk_sqlite_file(connection)
+        if sqlite_file is not None:
+            return self._save_import_bulk(sqlite_file, prepared, protected, user=user,
+                                          supersede=supersede, key_id=keyring.key_id,
+                                          redacted=redacted, sealed=sealed)
         with transaction.atomic(using=self.using):
             old = None
             if supersede:
@@ -223,6 +228,93 @@ class DjangoCaseStore:
             _fault_point()
             self._bulk_insert(connection, RowIssue, self._issue_rows(r.issues, batch.pk))
         return _info(batch)
+
+    def _save_import_bulk(self, path: str, prepared: PreparedImport, protected: pa.Table, *,
+                          user: str, supersede: str | None, key_id: str, redacted: list[str],
+                          sealed: list[bytes | None]) -> BatchInfo:
+        """The SQLite import transaction, written by :mod:`tiplab_web.cases.bulkload`.
+
+        The rows go to a private work directory as Arrow IPC streams (no clear identifiers:
+        records carry the sealed blob, rejects the redacted row and its sealed original),
+        then a child process writes batch, records, rejects and issues in one transaction
+        through ADBC and prints the batch's key. Nothing is written by this process.
+        """
+        import json
+        import shutil
+        import subprocess
+        import sys
+
+        from .bulkload import EXIT_SUPERSEDED
+
+        connection = connections[self.using]
+        r = prepared.result
+        s = prepared.summary()
+        model = CaseRecord if prepared.kind == "case" else AggregateRecord
+        tmp_root = self.data_dir / "tmp"
+        tmp_root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix="bulk-", dir=tmp_root))
+        try:
+            names, (con, rel) = self._record_rows(protected, 0, prepared.kind, "sqlite")
+            try:
+                _write_stream(work / "records.arrow", rel,
+                              [model._meta.get_field(n).column for n in names[:-1]])
+            finally:
+                con.close()
+            rej = r.rejected
+            if rej.num_rows:
+                reasons = [json.dumps(x, ensure_ascii=False)
+                           for x in rej.column("reasons").to_pylist()]
+                table = pa.table({"source_row": rej.column("row").cast(pa.int64()),
+                                  "raw": pa.array(redacted, pa.string()),
+                                  "raw_sealed": pa.array(sealed, pa.binary()),
+                                  "reasons": pa.array(reasons, pa.string())})
+                with pa.ipc.new_stream(str(work / "rejects.arrow"), table.schema) as w:
+                    w.write_table(table)
+            names, (con, rel) = self._issue_rows(r.issues, 0)
+            try:
+                _write_stream(work / "issues.arrow", rel,
+                              [RowIssue._meta.get_field(n).column for n in names[:-1]])
+            finally:
+                con.close()
+            batch = ImportBatch(
+                batch_id=new_batch_id(), kind=prepared.kind, source_agency=s["source"],
+                file_name=s["file"], file_size=s["bytes"], file_format=s["format"],
+                encoding=s["encoding"] or "", delimiter=s["delimiter"] or "",
+                sha256=s["sha256"], profile_name=s["profile"],
+                profile_sha256=prepared.profile.sha256,
+                profile_text=prepared.profile.source_text, schema_version=s["schema_version"],
+                tiplab_version=s["tiplab_version"], key_id=key_id, imported_by=user,
+                imported_at=timezone.now(), rows=s["rows"], accepted=s["accepted"],
+                rejected=s["rejected"], warnings=s["warnings"], censored=s["censored"],
+                reasons=s["reasons"])
+            fields = [f for f in ImportBatch._meta.concrete_fields if not f.primary_key]
+            spec = {
+                "database": path,
+                "tables": {"batch": ImportBatch._meta.db_table,
+                           "records": model._meta.db_table,
+                           "rejects": RejectedRow._meta.db_table,
+                           "issues": RowIssue._meta.db_table},
+                "batch": {f.column: f.get_db_prep_save(f.pre_save(batch, True), connection)
+                          for f in fields},
+                "supersede": None if not supersede else {
+                    "batch_id": supersede, "column": ImportBatch._meta.get_field(
+                        "supersedes").column,
+                    "new_status": ImportBatch.SUPERSEDED, "if_status": ImportBatch.ACTIVE,
+                    "at": connection.ops.adapt_datetimefield_value(timezone.now())},
+            }
+            (work / "batch.json").write_text(json.dumps(spec), encoding="utf-8")
+            done = subprocess.run([sys.executable, "-m", "tiplab_web.cases.bulkload",  # noqa: S603
+                                   str(work)], capture_output=True, text=True, check=False)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        if done.returncode == EXIT_SUPERSEDED:
+            raise IngestError(f"batch {supersede} was superseded meanwhile")
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+            raise IngestError(f"writing the batch to the database failed, nothing was "
+                              f"imported: {last}")
+        pk = int(done.stdout.strip().splitlines()[-1])
+        return _info(self._q(ImportBatch).select_related("supersedes").get(pk=pk))
 
     @staticmethod
     def _record_rows(table: pa.Table, batch_pk: int, kind: str,
@@ -364,6 +456,32 @@ def _sqlite_insert(connection: Any, table: str, cols: list[str], rel: Any) -> No
                 raw.executemany(single, records[full:])
     finally:
         raw.close()
+
+
+def _write_stream(path: Path, rel: Any, columns: list[str]) -> None:
+    """Stream a DuckDB relation, minus its last column (the batch key, unknown yet), to an
+    Arrow IPC file with the database's column names."""
+    reader = rel.to_arrow_reader(SQLITE_BATCH_ROWS)
+    schema = pa.schema([pa.field(c, t) for c, t in
+                        zip(columns, reader.schema.types[:-1], strict=True)])
+    with pa.ipc.new_stream(str(path), schema) as w:
+        for b in reader:
+            w.write_batch(pa.RecordBatch.from_arrays(b.columns[:-1], schema=schema))
+
+
+def _bulk_sqlite_file(connection: Any) -> str | None:
+    """The SQLite file for :mod:`tiplab_web.cases.bulkload` to write, or None to write here.
+
+    Only a file database (the loader opens its own connection) and only when this
+    connection is not inside a transaction of its own (an outer ``atomic`` must keep the rows
+    in it; the test suite's in-memory databases and ``TestCase`` transactions write here).
+    ``TIPLAB_IMPORT_WRITER=django`` forces writing here.
+    """
+    if connection.vendor != "sqlite" or os.environ.get("TIPLAB_IMPORT_WRITER") == "django":
+        return None
+    if connection.is_in_memory_db() or connection.in_atomic_block:
+        return None
+    return str(connection.settings_dict["NAME"])
 
 
 def _fault_point() -> None:

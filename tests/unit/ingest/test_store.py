@@ -177,8 +177,14 @@ def test_snapshot_is_rebuilt_when_lost(store, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_kill_9_inside_the_transaction_leaves_no_partial_batch(tmp_path: Path) -> None:
-    """A real process, killed with SIGKILL after writing records inside the transaction."""
+@pytest.mark.parametrize("writer", ["bulk", "django"])
+def test_kill_9_inside_the_transaction_leaves_no_partial_batch(tmp_path: Path,
+                                                               writer: str) -> None:
+    """A real process, killed with SIGKILL after writing records inside the transaction.
+
+    Both SQLite writers: the bulk loader process (the default on a file database; it must
+    die with the import) and the Django ``executemany`` path (``TIPLAB_IMPORT_WRITER=django``).
+    """
     data = tmp_path / "data"
     profile = tmp_path / "police.yaml"
     profile.write_text(POLICE_PROFILE, encoding="utf-8")
@@ -186,7 +192,8 @@ def test_kill_9_inside_the_transaction_leaves_no_partial_batch(tmp_path: Path) -
     path = _file(tmp_path, "big.csv", rows)
     marker = tmp_path / "in-transaction"
     env = {**os.environ, "TIPLAB_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE":
-           "tiplab_web.settings.dev", "TIPLAB_FAULT_PAUSE_IN_TRANSACTION": str(marker)}
+           "tiplab_web.settings.dev", "TIPLAB_FAULT_PAUSE_IN_TRANSACTION": str(marker),
+           "TIPLAB_IMPORT_WRITER": writer}
     cmd = [sys.executable, "-m", "tiplab", "import", str(path), "--profile", str(profile),
            "--json"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -241,3 +248,83 @@ def test_sqlite_writer_batches_and_all_null_columns_keep_every_value(store, tmp_
     assert stored["P-9"].age == 29  # (a warning: the date of birth says otherwise)
     assert stored["P-9"].citizenship is None
     assert stored["P-3"].exploitation_forms == ["ForcedLabour"]
+
+
+def _cli_import(data: Path, path: Path, profile: Path, writer: str,
+                *extra: str) -> dict[str, object]:
+    env = {**os.environ, "TIPLAB_DATA_DIR": str(data),
+           "DJANGO_SETTINGS_MODULE": "tiplab_web.settings.dev", "TIPLAB_IMPORT_WRITER": writer}
+    done = subprocess.run([sys.executable, "-m", "tiplab", "import", str(path), "--profile",
+                           str(profile), "--json", *extra], env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    out: dict[str, object] = json.loads(done.stdout)
+    return out
+
+
+def _stored(data: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every stored row, minus what differs by design (ids, random nonces, clock, key id)."""
+    from tiplab.config import key_dir
+    from tiplab.keys import load_keyring
+    from tiplab.records.protect import unseal
+
+    keyring = load_keyring(key_dir(data))
+    db = sqlite3.connect(data / "tiplab.sqlite3")
+    db.row_factory = sqlite3.Row
+    out: dict[str, list[tuple[object, ...]]] = {}
+    rows = db.execute("SELECT r.*, b.batch_id AS batch_code FROM cases_caserecord r "
+                      "JOIN cases_importbatch b ON b.id = r.batch_id "
+                      "ORDER BY b.imported_at, r.source_row").fetchall()
+    json_cols = ("exploitation_forms", "warnings")
+    out["records"] = [
+        (*((k, json.loads(r[k]) if k in json_cols and r[k] else r[k]) for k in r.keys()  # noqa: SIM118 - sqlite3.Row
+           if k not in ("id", "batch_id", "batch_code", "identity_sealed")),
+         tuple(sorted(unseal(r["identity_sealed"], keyring, r["source_agency"],
+                             r["record_id"]).items())))
+        for r in rows]
+    out["batches"] = [
+        (*((k, json.loads(r[k]) if k == "reasons" else r[k]) for k in r.keys()  # noqa: SIM118
+           if k not in ("id", "batch_id", "imported_at", "key_id", "superseded_at",
+                        "supersedes_id", "data_version")),
+         r["supersedes_id"] is not None, r["superseded_at"] is not None)
+        for r in db.execute("SELECT * FROM cases_importbatch ORDER BY imported_at")]
+    out["rejects"] = [(r["source_row"], json.loads(r["raw"]), json.loads(r["reasons"]),
+                       r["raw_sealed"] is not None)
+                      for r in db.execute("SELECT * FROM cases_rejectedrow ORDER BY id")]
+    out["issues"] = [tuple(r) for r in db.execute(
+        'SELECT source_row, "column", field, value, code, severity, message '
+        "FROM cases_rowissue ORDER BY id")]
+    db.close()
+    return out
+
+
+def test_both_sqlite_writers_store_the_same_rows(tmp_path: Path) -> None:
+    """The bulk loader process and the Django writer leave identical system-of-record rows,
+    through an import with rejects and warnings and a superseding re-export."""
+    profile = tmp_path / "police.yaml"
+    profile.write_text(POLICE_PROFILE, encoding="utf-8")
+    first = _file(tmp_path, "p1.csv", [GOOD, row(Case_No="P-2", Sex="Q"),
+                                        row(Case_No="P-3", Age="40"),
+                                        row(Case_No="P-4", Surname="Ionescu")])
+    second = _file(tmp_path, "p2.csv", [GOOD, row(Case_No="P-5", Sex="F")])
+    import shutil
+
+    from tiplab.config import key_dir
+
+    stored = {}
+    for writer in ("bulk", "django"):
+        data = tmp_path / writer
+        if writer == "django":  # same keys, so the pseudonyms must be equal too
+            shutil.copytree(key_dir(tmp_path / "bulk"), key_dir(data))
+        out = _cli_import(data, first, profile, writer)
+        assert (out["rows"], out["accepted"], out["rejected"]) == (4, 3, 1)
+        again = _cli_import(data, second, profile, writer, "--supersede", str(out["batch_id"]))
+        assert again["accepted"] == 2
+        stored[writer] = _stored(data)
+    for name in stored["bulk"]:
+        for a, d in zip(stored["bulk"][name], stored["django"][name], strict=True):
+            assert a == d, name
+    assert len(stored["bulk"]["records"]) == 5
+    assert stored["bulk"]["batches"][0][-2:] == (False, True)  # first superseded
+    assert stored["bulk"]["batches"][1][-2:] == (True, False)  # second supersedes it
+    assert len(stored["bulk"]["rejects"]) == 1
