@@ -207,16 +207,7 @@ class DjangoCaseStore:
                 if old.status != ImportBatch.ACTIVE:
                     raise IngestError(f"batch {supersede} was superseded meanwhile")
             batch = self._q(ImportBatch).create(
-                batch_id=new_batch_id(), kind=prepared.kind, source_agency=s["source"],
-                file_name=s["file"], file_size=s["bytes"], file_format=s["format"],
-                encoding=s["encoding"] or "", delimiter=s["delimiter"] or "",
-                sha256=s["sha256"], profile_name=s["profile"],
-                profile_sha256=prepared.profile.sha256,
-                profile_text=prepared.profile.source_text, schema_version=s["schema_version"],
-                tiplab_version=s["tiplab_version"], key_id=keyring.key_id, imported_by=user,
-                imported_at=timezone.now(), rows=s["rows"], accepted=s["accepted"],
-                rejected=s["rejected"], warnings=s["warnings"], censored=s["censored"],
-                reasons=s["reasons"], supersedes=old)
+                **_batch_fields(prepared, user=user, key_id=keyring.key_id), supersedes=old)
             if old is not None:
                 old.status = ImportBatch.SUPERSEDED
                 old.superseded_at = timezone.now()
@@ -248,7 +239,6 @@ class DjangoCaseStore:
 
         connection = connections[self.using]
         r = prepared.result
-        s = prepared.summary()
         model = CaseRecord if prepared.kind == "case" else AggregateRecord
         tmp_root = self.data_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
@@ -276,17 +266,7 @@ class DjangoCaseStore:
                               [RowIssue._meta.get_field(n).column for n in names[:-1]])
             finally:
                 con.close()
-            batch = ImportBatch(
-                batch_id=new_batch_id(), kind=prepared.kind, source_agency=s["source"],
-                file_name=s["file"], file_size=s["bytes"], file_format=s["format"],
-                encoding=s["encoding"] or "", delimiter=s["delimiter"] or "",
-                sha256=s["sha256"], profile_name=s["profile"],
-                profile_sha256=prepared.profile.sha256,
-                profile_text=prepared.profile.source_text, schema_version=s["schema_version"],
-                tiplab_version=s["tiplab_version"], key_id=key_id, imported_by=user,
-                imported_at=timezone.now(), rows=s["rows"], accepted=s["accepted"],
-                rejected=s["rejected"], warnings=s["warnings"], censored=s["censored"],
-                reasons=s["reasons"])
+            batch = ImportBatch(**_batch_fields(prepared, user=user, key_id=key_id))
             fields = [f for f in ImportBatch._meta.concrete_fields if not f.primary_key]
             spec = {
                 "database": path,
@@ -456,6 +436,21 @@ def _sqlite_insert(connection: Any, table: str, cols: list[str], rel: Any) -> No
                 raw.executemany(single, records[full:])
     finally:
         raw.close()
+
+
+def _batch_fields(prepared: PreparedImport, *, user: str, key_id: str) -> dict[str, Any]:
+    """The new batch row of ``prepared`` (both writers)."""
+    s = prepared.summary()
+    return {
+        "batch_id": new_batch_id(), "kind": prepared.kind, "source_agency": s["source"],
+        "file_name": s["file"], "file_size": s["bytes"], "file_format": s["format"],
+        "encoding": s["encoding"] or "", "delimiter": s["delimiter"] or "",
+        "sha256": s["sha256"], "profile_name": s["profile"],
+        "profile_sha256": prepared.profile.sha256, "profile_text": prepared.profile.source_text,
+        "schema_version": s["schema_version"], "tiplab_version": s["tiplab_version"],
+        "key_id": key_id, "imported_by": user, "imported_at": timezone.now(),
+        "rows": s["rows"], "accepted": s["accepted"], "rejected": s["rejected"],
+        "warnings": s["warnings"], "censored": s["censored"], "reasons": s["reasons"]}
 
 
 def _write_stream(path: Path, rel: Any, columns: list[str]) -> None:
