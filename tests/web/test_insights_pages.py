@@ -186,7 +186,14 @@ def test_pages_say_so_when_there_is_no_data(settings, db, tmp_path, client_as):
         response = client_as("analyst").get(reverse(name))
         assert response.status_code == 200
         assert "Nothing to show" in response.content.decode()
-    assert client_as("analyst").get(reverse("insights:trends_export")).status_code == 404
+    # charts, maps and exports of an empty data directory: not found, never a server error
+    for name in ("insights:trends_export", "insights:profiles_export",
+                 "insights:hotspots_export", "insights:hotspots_emerging_export",
+                 "insights:hotspots_geojson", "insights:routes_export"):
+        assert client_as("analyst").get(reverse(name)).status_code == 404, name
+    for name in ("insights:trends_chart", "insights:hotspots_map", "insights:routes_map"):
+        url = reverse(name, kwargs={"fmt": "png"})
+        assert client_as("analyst").get(url).status_code == 404, name
 
 
 def test_menu_lists_the_pages_for_insight_roles_only(db, client_as):

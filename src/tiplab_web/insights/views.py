@@ -7,6 +7,7 @@ without ``cases.view``) get every case-derived table through the disclosure rule
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -53,6 +54,19 @@ def _csv_response(request: HttpRequest, page: str, text: str, result: Any,
     return response
 
 
+def _or_404(parsed: tuple[Any, dict[str, Any] | None, bool],
+            compute: Callable[[dict[str, Any], bool], Any]) -> tuple[Any, dict[str, Any], bool]:
+    """For charts, maps and exports: (result, params, protected) of a valid query, else 404
+    (an invalid query or no data to show)."""
+    _form, p, protected = parsed
+    if p is None:
+        raise Http404
+    try:
+        return compute(p, protected), p, protected
+    except analyses.NoData:
+        raise Http404 from None
+
+
 def _check_fmt(fmt: str) -> None:
     if fmt not in FIGURE_TYPES:
         raise Http404
@@ -87,26 +101,16 @@ def trends(request: HttpRequest) -> HttpResponse:
 @capability_required("insights.view")
 def trends_chart(request: HttpRequest, fmt: str) -> HttpResponse:
     _check_fmt(fmt)
-    _form, p, protected = _trends(request)
-    if p is None:
-        raise Http404
-    try:
-        result = analyses.trend_result(p, protected).value
-    except analyses.NoData:
-        raise Http404 from None
+    result, p, protected = _or_404(_trends(request),
+                                   lambda q, pr: analyses.trend_result(q, pr).value)
     return _figure_response(analyses.trend_chart_bytes(result, p, protected, fmt), fmt,
                             f"tiplab-trends-{result.data_version}")
 
 
 @capability_required("insights.view")
 def trends_export(request: HttpRequest) -> HttpResponse:
-    _form, p, protected = _trends(request)
-    if p is None:
-        raise Http404
-    try:
-        result = analyses.trend_result(p, protected).value
-    except analyses.NoData:
-        raise Http404 from None
+    result, p, protected = _or_404(_trends(request),
+                                   lambda q, pr: analyses.trend_result(q, pr).value)
     return _csv_response(request, "trends", analyses.trend_csv(result), result, p, protected)
 
 
@@ -151,14 +155,9 @@ def hotspots(request: HttpRequest) -> HttpResponse:
 
 
 def _hotspot_result(request: HttpRequest) -> tuple[Any, dict[str, Any], bool]:
-    _form, p, protected = _hotspots(request)
-    if p is None:
-        raise Http404
-    try:
-        q = _single_year(p)
-        return analyses.hotspot_result(q, protected).value, q, protected
-    except analyses.NoData:
-        raise Http404 from None
+    result, p, protected = _or_404(
+        _hotspots(request), lambda q, pr: analyses.hotspot_result(_single_year(q), pr).value)
+    return result, _single_year(p), protected
 
 
 @capability_required("insights.view")
@@ -185,13 +184,8 @@ def hotspots_export(request: HttpRequest) -> HttpResponse:
 
 @capability_required("insights.view")
 def hotspots_emerging_export(request: HttpRequest) -> HttpResponse:
-    _form, p, protected = _hotspots(request)
-    if p is None:
-        raise Http404
-    try:
-        result = analyses.emerging_result(p, protected).value
-    except analyses.NoData:
-        raise Http404 from None
+    result, p, protected = _or_404(_hotspots(request),
+                                   lambda q, pr: analyses.emerging_result(q, pr).value)
     return _csv_response(request, "hotspots-emerging", analyses.emerging_csv(result), result,
                          analyses.emerging_params(p), protected)
 
@@ -226,13 +220,8 @@ def profiles(request: HttpRequest) -> HttpResponse:
 
 @capability_required("insights.view")
 def profiles_export(request: HttpRequest) -> HttpResponse:
-    _form, p, protected = _profiles(request)
-    if p is None:
-        raise Http404
-    try:
-        result = analyses.profile_result(p, protected).value
-    except analyses.NoData:
-        raise Http404 from None
+    result, p, protected = _or_404(_profiles(request),
+                                   lambda q, pr: analyses.profile_result(q, pr).value)
     return _csv_response(request, "profiles", analyses.to_csv(result.table,
                                                                result.data_version),
                          result, p, protected)
@@ -253,13 +242,8 @@ def _routes(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
 
 
 def _route_result(request: HttpRequest) -> tuple[Any, dict[str, Any], bool]:
-    _form, p, protected = _routes(request)
-    if p is None:
-        raise Http404
-    try:
-        return analyses.route_result(_result_params(p), protected).value, p, protected
-    except analyses.NoData:
-        raise Http404 from None
+    return _or_404(_routes(request),
+                   lambda q, pr: analyses.route_result(_result_params(q), pr).value)
 
 
 def _result_params(p: dict[str, Any]) -> dict[str, Any]:
@@ -302,7 +286,6 @@ def routes_export(request: HttpRequest) -> HttpResponse:
     return _csv_response(request, "routes", analyses.to_csv(result.tables["corridors"],
                                                              result.data_version),
                          result, p, protected)
-
 
 
 @capability_required("insights.view")
