@@ -59,7 +59,8 @@ def _with_batch_id(path: Path, batch_pk: int) -> pa.RecordBatchReader:
     def batches():  # type: ignore[no-untyped-def]
         for b in reader:
             yield pa.RecordBatch.from_arrays(
-                [*b.columns, pa.array([batch_pk] * b.num_rows, pa.int64())], schema=schema)
+                [*b.columns, pa.repeat(pa.scalar(batch_pk, pa.int64()), b.num_rows)],
+                schema=schema)
 
     return pa.RecordBatchReader.from_batches(schema, batches())
 

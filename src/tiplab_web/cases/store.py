@@ -234,6 +234,7 @@ class DjangoCaseStore:
         import shutil
         import subprocess
         import sys
+        import time
 
         from .bulkload import EXIT_SUPERSEDED
 
@@ -242,6 +243,11 @@ class DjangoCaseStore:
         model = CaseRecord if prepared.kind == "case" else AggregateRecord
         tmp_root = self.data_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
+        # work directories of an import whose process was killed: nothing will read them
+        stale = time.time() - 3600
+        for d in tmp_root.glob("bulk-*"):
+            if d.stat().st_mtime < stale:
+                shutil.rmtree(d, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix="bulk-", dir=tmp_root))
         try:
             names, (con, rel) = self._record_rows(protected, 0, prepared.kind, "sqlite")

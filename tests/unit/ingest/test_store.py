@@ -328,3 +328,21 @@ def test_both_sqlite_writers_store_the_same_rows(tmp_path: Path) -> None:
     assert stored["bulk"]["batches"][0][-2:] == (False, True)  # first superseded
     assert stored["bulk"]["batches"][1][-2:] == (True, False)  # second supersedes it
     assert len(stored["bulk"]["rejects"]) == 1
+
+
+def test_bulk_loader_leaves_no_work_files_and_clears_stale_ones(tmp_path: Path) -> None:
+    """The loader's hand-over files (sealed rows) are deleted after the import, and those
+    of an import whose process was killed are cleared by the next one."""
+    profile = tmp_path / "police.yaml"
+    profile.write_text(POLICE_PROFILE, encoding="utf-8")
+    data = tmp_path / "data"
+    stale = data / "tmp" / "bulk-killed"
+    stale.mkdir(parents=True)
+    (stale / "records.arrow").write_bytes(b"left by a killed import")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    recent = data / "tmp" / "bulk-running"
+    recent.mkdir()
+    out = _cli_import(data, _file(tmp_path, "p.csv", [GOOD]), profile, "bulk")
+    assert out["accepted"] == 1
+    assert sorted(p.name for p in (data / "tmp").iterdir()) == ["bulk-running"]
