@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -27,7 +27,7 @@ from tiplab.ingest.pipeline import PreparedImport, prepare_import
 from tiplab.ingest.profiles import Profile, load_profile
 from tiplab.ingest.readers import file_sha256
 from tiplab.keys import load_keyring
-from tiplab.records.protect import seal_identifiers
+from tiplab.records.protect import seal_chunks
 from tiplab.snapshot import SnapshotBatch, write_batch, write_manifest
 
 log = logging.getLogger("tiplab.store")
@@ -78,9 +78,13 @@ class CaseStore(Protocol):
         """Record ids of ``source_agency`` in active case batches (one column ``record_id``)."""
         ...
 
-    def save_import(self, prepared: PreparedImport, protected: pa.Table, *, user: str,
-                    supersede: str | None) -> BatchInfo:
-        """Write batch, records, rejects and issues in one transaction; mark ``supersede``."""
+    def save_import(self, prepared: PreparedImport, protected: Iterable[pa.Table], *,
+                    user: str, supersede: str | None) -> BatchInfo:
+        """Write batch, records, rejects and issues in one transaction; mark ``supersede``.
+
+        ``protected`` holds the accepted records with identifiers sealed, as consecutive
+        chunks produced on demand (sealing runs while the store writes); it is read once.
+        """
         ...
 
     def rejects(self, batch_id: str) -> pa.Table: ...
@@ -122,7 +126,8 @@ def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile 
     ``supersede``, the new batch replaces an earlier batch of the same source (kept, marked
     superseded) in the same transaction. With ``dry_run``, validates and stores nothing.
     ``progress(stage, fraction)`` is called as the import moves through its stages (reading,
-    validating, protecting, saving, snapshot, done), for progress bars.
+    validating, saving — identifiers are sealed while the records are written —, snapshot,
+    done), for progress bars.
     """
     def report(stage: str, fraction: float) -> None:
         if progress is not None:
@@ -156,20 +161,19 @@ def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile 
     if prof.kind == "case" and source:
         existing = store.existing_record_ids(source, exclude_batch=supersede)
     report("validating", 0.1)
-    prepared = prepare_import(p, prof, source, existing_ids=existing, today=today)
+    prepared = prepare_import(p, prof, source, existing_ids=existing, today=today, sha256=sha)
     if dry_run:
         report("done", 1.0)
         return None, prepared
-    report("protecting", 0.5)
+    report("saving", 0.5)
     accepted = prepared.result.accepted
-    if prof.kind == "case":
-        protected = seal_identifiers(accepted, load_keyring(key_dir(store.data_dir)))
-    else:
-        protected = accepted
-    report("saving", 0.65)
+    protected: Iterable[pa.Table] = (
+        seal_chunks(accepted, load_keyring(key_dir(store.data_dir)))
+        if prof.kind == "case" else [accepted])
     batch = store.save_import(prepared, protected, user=user, supersede=supersede)
     report("snapshot", 0.9)
-    refresh_snapshot(store, written={batch.batch_id: (prof.kind, protected)})
+    # The snapshot holds no identifiers: the accepted table gives the same file as the sealed.
+    refresh_snapshot(store, written={batch.batch_id: (prof.kind, accepted)})
     report("done", 1.0)
     return store.get_batch(batch.batch_id), prepared
 

@@ -69,10 +69,12 @@ class PreparedImport:
 def prepare_import(path: str | os.PathLike[str], profile: Profile | str,
                    source_agency: str | None = None, *,
                    existing_ids: pa.Table | None = None,
-                   today: dt.date | None = None) -> PreparedImport:
+                   today: dt.date | None = None,
+                   sha256: str | None = None) -> PreparedImport:
     """Read and validate ``path`` with ``profile``.
 
-    ``source_agency`` defaults to the profile's ``source_agency``. Raises
+    ``source_agency`` defaults to the profile's ``source_agency``; ``sha256`` is the file's
+    checksum if already computed. Raises
     :class:`tiplab.errors.ReadError` or :class:`tiplab.errors.ProfileError` when the file as a
     whole cannot be read with the profile; row-level problems never raise, they are returned.
     """
@@ -83,7 +85,7 @@ def prepare_import(path: str | os.PathLike[str], profile: Profile | str,
 
         raise IngestError("no source agency: pass --source AGENCY (the profile "
                           f"{prof.profile!r} names none)")
-    raw = read_file(path, prof.read)
+    raw = read_file(path, prof.read, sha256=sha256)
     result = validate(raw, prof, source, today=today, existing_ids=existing_ids)
     return PreparedImport(path=Path(path), profile=prof, source_agency=source, raw=raw,
                           result=result)

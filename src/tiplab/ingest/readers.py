@@ -72,8 +72,13 @@ def detect_format(path: Path, declared: str = "auto") -> str:
     return fmt
 
 
-def read_file(path: str | os.PathLike[str], options: ReadOptions | None = None) -> RawTable:
-    """Read ``path`` into a :class:`RawTable` of text columns."""
+def read_file(path: str | os.PathLike[str], options: ReadOptions | None = None, *,
+              sha256: str | None = None) -> RawTable:
+    """Read ``path`` into a :class:`RawTable` of text columns.
+
+    ``sha256``: the file's checksum when the caller has just computed it (the import checks
+    it against earlier batches first), so a large file is not hashed twice.
+    """
     p = Path(path)
     opts = options or ReadOptions()
     if not p.exists():
@@ -81,7 +86,7 @@ def read_file(path: str | os.PathLike[str], options: ReadOptions | None = None) 
     if p.stat().st_size == 0:
         raise ReadError(f"{p}: the file is empty")
     fmt = detect_format(p, opts.format)
-    sha = file_sha256(p)
+    sha = sha256 or file_sha256(p)
     size = p.stat().st_size
     if fmt == "csv":
         return _read_csv(p, opts, sha, size)

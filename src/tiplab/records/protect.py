@@ -16,7 +16,7 @@ import hmac
 import json
 import os
 import re
-import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
@@ -28,6 +28,8 @@ IDENTIFIER_FIELDS: tuple[str, ...] = CASE_SCHEMA.protected
 PSEUDONYM_FIELDS: tuple[str, ...] = ("birth_date", "document_number", "phone")
 SEALED_COLUMN = "identity_sealed"
 NONCE_BYTES = 12
+#: Records sealed per chunk by :func:`seal_chunks` (a store writes one while the next is sealed).
+SEAL_CHUNK_ROWS = 65_536
 
 
 def _aad(source: str, record_id: str) -> bytes:
@@ -74,16 +76,72 @@ def _normalise_sql(field: str, col: str) -> str:
     return col
 
 
+def _date_pseudonyms(column: pa.ChunkedArray, key: bytes, field: str) -> pa.Array:
+    """Pseudonyms of a date column, one HMAC per distinct date (a few thousand) not per row."""
+    import pyarrow.compute as pc
+
+    distinct = pc.unique(column.drop_null()) if column.null_count < len(column) else \
+        pa.array([], column.type)
+    macs = pa.array([pseudonym(key, field, d.isoformat()) for d in distinct.to_pylist()],
+                    pa.string())
+    return pc.take(macs, pc.index_in(column, value_set=distinct)).combine_chunks() \
+        if len(distinct) else pa.nulls(len(column), pa.string())
+
+
+def _sealed_array(bodies: pa.Array, aads: list[bytes], key: bytes) -> pa.Array:
+    """AES-256-GCM of each non-null body, bound to its associated data: nonce || ciphertext.
+
+    The only per-record Python in the import: one comprehension over bytes straight from
+    DuckDB with nonces drawn in one call; the result is assembled as one buffer (a list of a
+    million ``bytes`` converted by ``pa.array`` cost as much as the encryption).
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    if bodies.offset:  # a slice: the validity bitmap below must start at the first row
+        bodies = pa.concat_arrays([bodies])
+    n = len(bodies)
+    pool = os.urandom(NONCE_BYTES * n)
+    nonces = [pool[i:i + NONCE_BYTES] for i in range(0, NONCE_BYTES * n, NONCE_BYTES)]
+    encrypt = AESGCM(key).encrypt
+    sealed = [nonce + encrypt(nonce, b, a)
+              for nonce, b, a in zip(nonces, bodies.to_pylist(), aads, strict=True)
+              if b is not None]
+    data = b"".join(sealed)
+    if len(data) >= 2**31:  # past 32-bit offsets: let Arrow split it
+        it = iter(sealed)
+        return pa.array([None if not v else next(it) for v in bodies.is_valid().to_pylist()],
+                        pa.binary())
+    overhead = NONCE_BYTES + 16  # nonce + GCM tag
+    lengths = pc.add(pc.binary_length(bodies), overhead).fill_null(0).to_numpy()
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    return pa.Array.from_buffers(pa.binary(), n, [bodies.buffers()[0], pa.py_buffer(offsets),
+                                                  pa.py_buffer(data)],
+                                 null_count=bodies.null_count)
+
+
 def seal_identifiers(table: pa.Table, keyring: KeyRing) -> pa.Table:
     """Replace the identifier columns of ``table`` by a sealed blob and pseudonyms.
 
-    The identifiers of each record are gathered as JSON and the pseudonyms computed in DuckDB
-    (vectorised, in a second thread); only the AES-GCM call runs per record, with nonces
-    drawn in one call.
-    Rows with no identifier at all get a NULL blob.
+    Rows with no identifier at all get a NULL blob. See :func:`seal_chunks`.
     """
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    return pa.concat_tables(seal_chunks(table, keyring, rows=max(table.num_rows, 1)))
 
+
+def seal_chunks(table: pa.Table, keyring: KeyRing,
+                rows: int | None = None) -> Iterator[pa.Table]:
+    """:func:`seal_identifiers` over consecutive slices of ``rows`` records (default
+    :data:`SEAL_CHUNK_ROWS`), one at a time.
+
+    One DuckDB query gathers each record's identifiers as JSON and computes the text
+    pseudonyms (vectorised), streamed in slices; a date's pseudonyms are computed on its
+    distinct values. Only the AES-GCM call runs per record. A store can write each chunk while
+    the next one is sealed (the SQLite loader runs in a process of its own, so the two use
+    both cores) and never holds every sealed record at once. Always yields at least one
+    chunk, so an empty table still gives its columns.
+    """
     from tiplab import duck
 
     present = [f for f in IDENTIFIER_FIELDS if f in table.column_names]
@@ -92,66 +150,54 @@ def seal_identifiers(table: pa.Table, keyring: KeyRing) -> pa.Table:
     if present:
         obj = ", ".join(f"'{f}', {texts[f]}" for f in present)
         anyv = " OR ".join(f'"{f}" IS NOT NULL' for f in present)
-        body = f"CASE WHEN {anyv} THEN CAST(json_object({obj}) AS VARCHAR) END"
+        body = f"CASE WHEN {anyv} THEN encode(CAST(json_object({obj}) AS VARCHAR)) END"
     else:
-        body = "CAST(NULL AS VARCHAR)"
-    pseud = []
+        body = "CAST(NULL AS BLOB)"
+    by_date = [f for f in PSEUDONYM_FIELDS
+               if f in present and pa.types.is_date(table.schema.field(f).type)]
+    dated = {f: _date_pseudonyms(table.column(f), keyring.pseudonym_key, f) for f in by_date}
+    cols = [f"{body} AS body", "encode(source_agency || chr(31) || record_id) AS aad"]
     for f in PSEUDONYM_FIELDS:
-        if f in present:
+        if f in present and f not in by_date:
             fk = _field_key(keyring.pseudonym_key, f)
-            pseud.append(f"CASE WHEN \"{f}\" IS NOT NULL THEN "
-                         f"{_hmac_sql(fk, _normalise_sql(f, texts[f]))} END "
-                         f"AS {f}_pseudonym")
-        else:
-            pseud.append(f"CAST(NULL AS VARCHAR) AS {f}_pseudonym")
-    bodies_q = (f"SELECT encode({body}) AS body, encode(source_agency || chr(31) || "
-                f"record_id) AS aad FROM t")
-    pseud_q = f"SELECT {', '.join(pseud)} FROM t"
-    # The pseudonyms (DuckDB, which releases the GIL) are computed in a second thread while
-    # this one runs the per-record AES-GCM loop: the two together take the longer of the two.
-    pseudonyms: list[pa.Table] = []
-    failure: list[BaseException] = []
-
-    def compute_pseudonyms() -> None:
-        c = duck.cursor()
-        try:
-            c.register("t", table)
-            pseudonyms.append(c.sql(pseud_q).to_arrow_table())
-        except BaseException as exc:  # re-raised in the caller's thread
-            failure.append(exc)
-        finally:
-            c.close()
-
-    worker = threading.Thread(target=compute_pseudonyms, name="tiplab-pseudonyms")
-    worker.start()
+            cols.append(f"CASE WHEN \"{f}\" IS NOT NULL THEN "
+                        f"{_hmac_sql(fk, _normalise_sql(f, texts[f]))} END AS {f}_pseudonym")
+        elif f not in by_date:
+            cols.append(f"CAST(NULL AS VARCHAR) AS {f}_pseudonym")
+    check = "_row" in table.column_names
+    if check:
+        cols.append('"_row"')
+    con = duck.cursor()
     try:
-        con = duck.cursor()
-        try:
-            con.register("t", table)
-            prepared = con.sql(bodies_q).to_arrow_table()
-        finally:
-            con.close()
-        bodies = prepared.column("body").to_pylist()
-        aads = prepared.column("aad").to_pylist()
-        n = len(bodies)
-        pool = os.urandom(NONCE_BYTES * n)
-        nonces = [pool[i:i + NONCE_BYTES] for i in range(0, NONCE_BYTES * n, NONCE_BYTES)]
-        encrypt = AESGCM(keyring.field_key).encrypt
-        # One comprehension, bytes straight from DuckDB: the only per-record Python.
-        sealed = [None if b is None else nonce + encrypt(nonce, b, a)
-                  for nonce, b, a in zip(nonces, bodies, aads, strict=True)]
+        con.register("t", table)
+        # A projection of one registered table: DuckDB streams it in the table's row order
+        # (preserve_insertion_order); ``_row`` is compared below all the same.
+        reader = con.sql(f"SELECT {', '.join(cols)} FROM t").to_arrow_reader(
+            rows or SEAL_CHUNK_ROWS)
+        start = 0
+        for batch in reader:
+            n = batch.num_rows
+            part = table.slice(start, n)
+            if check and not batch.column("_row").equals(part.column("_row").combine_chunks()):
+                raise RuntimeError("sealing lost the records' order")  # never expected
+            out = part.drop_columns(present)
+            out = out.append_column(SEALED_COLUMN, _sealed_array(
+                batch.column("body"), batch.column("aad").to_pylist(), keyring.field_key))
+            for f in PSEUDONYM_FIELDS:
+                out = out.append_column(f"{f}_pseudonym", dated[f].slice(start, n)
+                                        if f in dated else batch.column(f"{f}_pseudonym"))
+            start += n
+            yield out
+        if start != table.num_rows:
+            raise RuntimeError(f"sealed {start} of {table.num_rows} records")  # never expected
+        if start == 0:
+            empty = table.drop_columns(present).append_column(
+                SEALED_COLUMN, pa.array([], pa.binary()))
+            for f in PSEUDONYM_FIELDS:
+                empty = empty.append_column(f"{f}_pseudonym", pa.array([], pa.string()))
+            yield empty
     finally:
-        worker.join()
-    if failure:
-        raise failure[0]
-    pseud_table = pseudonyms[0]
-    out = table.drop_columns(present)
-    out = out.append_column(SEALED_COLUMN, pa.array(sealed, pa.binary()))
-    for f in PSEUDONYM_FIELDS:
-        out = out.append_column(f"{f}_pseudonym", pseud_table.column(f"{f}_pseudonym"))
-    return out
-
-
+        con.close()
 
 
 def unseal(blob: bytes | None, keyring: KeyRing, source: str, record_id: str) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """Write one import batch into the SQLite system of record from a process of its own.
 
 ``python -m tiplab_web.cases.bulkload WORKDIR`` reads ``WORKDIR/batch.json`` (the database
-file, the batch row, the batch to supersede) and the Arrow IPC streams ``records.arrow``,
-``rejects.arrow`` and ``issues.arrow`` that :class:`tiplab_web.cases.store.DjangoCaseStore`
-wrote, and inserts them through ADBC's SQLite driver, which binds Arrow columns in C instead of
-one Python value at a time (three times faster for a million records, ``benchmarks/README.md``).
+file, the batch row, the batch to supersede, the number of records) and, on its standard
+input, three Arrow IPC streams one after the other: the records —
+:class:`tiplab_web.cases.store.DjangoCaseStore` seals and sends them chunk by chunk while this
+process writes the previous chunks —, the rejected rows and the issues. It inserts them
+through ADBC's SQLite driver, which binds Arrow columns in C instead of one Python value at a
+time (three times faster for a million records, ``benchmarks/README.md``).
 
 Why a process of its own: the ADBC driver links its own copy of SQLite. Two copies in one
 process with the same database open break SQLite's POSIX locking (closing a file in one copy
@@ -13,18 +15,25 @@ corrupted the demo database. Across processes the locks work as designed.
 
 All of it is one ``BEGIN IMMEDIATE`` ... ``COMMIT``: the batch, its records, rejects and issues
 land together or not at all. The process dies with its parent (``PR_SET_PDEATHSIG``), so a
-killed import never commits later on its own. This module imports no Django: the child starts
-in a fraction of a second.
+killed import never commits later on its own; and it commits only when the stream ended
+properly with exactly the number of records ``batch.json`` announced (a stream cut short — the
+parent gone on a system without that signal — rolls back). The key is printed the moment the
+batch is committed; the write-ahead log is then checkpointed while the importer goes on. This
+module imports no Django: the child starts in a fraction of a second.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -52,12 +61,37 @@ def _fault_point() -> None:
         time.sleep(600)
 
 
-def _with_batch_id(path: Path, batch_pk: int) -> pa.RecordBatchReader:
-    reader = pa.ipc.open_stream(pa.memory_map(str(path)))
+def _read_ahead(reader: pa.RecordBatchReader, depth: int = 2) -> Iterator[pa.RecordBatch]:
+    """The reader's batches, read by a thread of their own up to ``depth`` ahead: the next
+    chunk crosses the pipe while SQLite (which releases the GIL) writes this one."""
+    ahead: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(depth)
+
+    def run() -> None:
+        try:
+            for b in reader:
+                ahead.put(b)
+            ahead.put(None)
+        except BaseException as exc:  # a stream cut short: raised in the writing thread
+            ahead.put(exc)
+
+    threading.Thread(target=run, name="tiplab-read-ahead", daemon=True).start()
+    while (item := ahead.get()) is not None:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
+def _with_batch_id(source: Any, batch_pk: int,
+                   seen: list[int] | None = None) -> pa.RecordBatchReader:
+    """The stream from ``source`` with the batch key added; rows counted into ``seen`` (and
+    then read ahead by a thread)."""
+    reader = pa.ipc.open_stream(source)
     schema = reader.schema.append(pa.field("batch_id", pa.int64()))
 
     def batches():  # type: ignore[no-untyped-def]
-        for b in reader:
+        for b in (_read_ahead(reader) if seen is not None else reader):
+            if seen is not None:
+                seen[0] += b.num_rows
             yield pa.RecordBatch.from_arrays(
                 [*b.columns, pa.repeat(pa.scalar(batch_pk, pa.int64()), b.num_rows)],
                 schema=schema)
@@ -65,8 +99,11 @@ def _with_batch_id(path: Path, batch_pk: int) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(schema, batches())
 
 
-def load(work: Path) -> int:
-    """Run the transaction described in ``work``; return the new batch's primary key."""
+def load(work: Path, records: Any, committed: Callable[[int], None] = lambda pk: None) -> int:
+    """Run the transaction described in ``work`` with what ``records`` (a binary file)
+    streams: three Arrow IPC streams one after the other — records, rejects, issues. Call
+    ``committed`` with the new batch's primary key as soon as it is committed, then move the
+    written pages from the write-ahead log into the database file; return the key."""
     import adbc_driver_sqlite.dbapi as adbc
 
     spec = json.loads((work / "batch.json").read_text(encoding="utf-8"))
@@ -74,8 +111,13 @@ def load(work: Path) -> int:
     conn = adbc.connect(spec["database"], autocommit=True)
     cur = conn.cursor()
     try:
-        for pragma in ("PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 30000",
-                       "PRAGMA synchronous = NORMAL"):
+        # Foreign keys are not checked row by row (a lookup per record, 7% of the write):
+        # every row written here points to the batch row this transaction inserts, or (a
+        # superseded batch) to the row its UPDATE ... RETURNING just found. The automatic
+        # checkpoint would run inside COMMIT (0.75 s for a million records); it runs after
+        # the key is reported instead, while the importer writes its snapshot.
+        for pragma in ("PRAGMA foreign_keys = OFF", "PRAGMA busy_timeout = 30000",
+                       "PRAGMA synchronous = NORMAL", "PRAGMA wal_autocheckpoint = 0"):
             cur.execute(pragma)
         cur.execute("BEGIN IMMEDIATE")
         try:
@@ -96,16 +138,25 @@ def load(work: Path) -> int:
             row = cur.fetchone()
             assert row is not None
             pk = int(row[0])
-            for name in ("records", "rejects", "issues"):
-                f = work / f"{name}.arrow"
-                if f.exists():
-                    cur.adbc_ingest(tables[name], _with_batch_id(f, pk), mode="append")
+            seen = [0]
+            cur.adbc_ingest(tables["records"], _with_batch_id(records, pk, seen), mode="append")
+            if seen[0] != spec["records"]:
+                raise RuntimeError(f"received {seen[0]} of {spec['records']} records: the "
+                                   "importing process stopped sending")
+            for name in ("rejects", "issues"):  # the next two streams on the same input
+                cur.adbc_ingest(tables[name], _with_batch_id(records, pk), mode="append")
                 if name == "rejects":
                     _fault_point()
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
             raise
+        committed(pk)
+        try:  # housekeeping: a later commit of any connection would do it otherwise
+            cur.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cur.fetchall()
+        except Exception as exc:  # the batch is committed whatever happens here
+            print(f"checkpoint after the import skipped: {exc}", file=sys.stderr)
     finally:
         cur.close()
         conn.close()
@@ -115,11 +166,10 @@ def load(work: Path) -> int:
 def main(argv: list[str]) -> int:
     _die_with_parent()
     try:
-        pk = load(Path(argv[1]))
+        load(Path(argv[1]), sys.stdin.buffer, committed=lambda pk: print(pk, flush=True))
     except LookupError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_SUPERSEDED
-    print(pk)
     return 0
 
 

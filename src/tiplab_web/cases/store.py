@@ -9,11 +9,14 @@ once, in the driver.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
 import secrets
 import tempfile
+import threading
+from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ from tiplab import duck
 from tiplab.config import key_dir
 from tiplab.errors import IngestError
 from tiplab.ingest.pipeline import PreparedImport
-from tiplab.keys import load_keyring
+from tiplab.keys import KeyRing, load_keyring
 from tiplab.records.protect import seal_raw_rows
 from tiplab.records.schema import CASE_SCHEMA
 from tiplab.snapshot import SnapshotBatch
@@ -183,23 +186,18 @@ class DjangoCaseStore:
             data_version=data_version)
 
     # -- the import transaction -------------------------------------------------------------
-    def save_import(self, prepared: PreparedImport, protected: pa.Table, *, user: str,
-                    supersede: str | None) -> BatchInfo:
-        s = prepared.summary()
+    def save_import(self, prepared: PreparedImport, protected: Iterable[pa.Table], *,
+                    user: str, supersede: str | None) -> BatchInfo:
         r = prepared.result
         keyring = load_keyring(key_dir(self.data_dir))
-        protected_cols = {c for f in CASE_SCHEMA.protected
-                          for c in r.columns_used.get(f, ())} if prepared.kind == "case" else set()
-        rej = r.rejected
-        redacted, sealed = seal_raw_rows(
-            rej.column("raw").to_pylist(), rej.column("row").to_pylist(), protected_cols,
-            keyring, s["sha256"]) if rej.num_rows else ([], [])
         connection = connections[self.using]
         sqlite_file = _bulk_sqlite_file(connection)
         if sqlite_file is not None:
             return self._save_import_bulk(sqlite_file, prepared, protected, user=user,
-                                          supersede=supersede, key_id=keyring.key_id,
-                                          redacted=redacted, sealed=sealed)
+                                          supersede=supersede, keyring=keyring)
+        rej = r.rejected
+        redacted, sealed = _seal_rejects(prepared, keyring)
+        records = pa.concat_tables(list(protected))
         with transaction.atomic(using=self.using):
             old = None
             if supersede:
@@ -213,22 +211,24 @@ class DjangoCaseStore:
                 old.superseded_at = timezone.now()
                 old.save(update_fields=["status", "superseded_at"], using=self.using)
             model = CaseRecord if prepared.kind == "case" else AggregateRecord
-            rows = self._record_rows(protected, batch.pk, prepared.kind, connection.vendor)
+            rows = self._record_rows(records, batch.pk, prepared.kind, connection.vendor)
             self._bulk_insert(connection, model, rows)
             self._save_rejects(rej, redacted, sealed, batch)
             _fault_point()
             self._bulk_insert(connection, RowIssue, self._issue_rows(r.issues, batch.pk))
         return _info(batch)
 
-    def _save_import_bulk(self, path: str, prepared: PreparedImport, protected: pa.Table, *,
-                          user: str, supersede: str | None, key_id: str, redacted: list[str],
-                          sealed: list[bytes | None]) -> BatchInfo:
+    def _save_import_bulk(self, path: str, prepared: PreparedImport,
+                          protected: Iterable[pa.Table], *, user: str, supersede: str | None,
+                          keyring: KeyRing) -> BatchInfo:
         """The SQLite import transaction, written by :mod:`tiplab_web.cases.bulkload`.
 
-        The rows go to a private work directory as Arrow IPC streams (no clear identifiers:
-        records carry the sealed blob, rejects the redacted row and its sealed original),
-        then a child process writes batch, records, rejects and issues in one transaction
-        through ADBC and prints the batch's key. Nothing is written by this process.
+        A child process opens the transaction and writes what this process streams through
+        its standard input as Arrow IPC: the records, chunk by chunk as they are sealed (so
+        sealing and writing run on both cores at once), then the rejects (sealed meanwhile)
+        and the issues. No clear identifier crosses: records carry the sealed blob, rejects
+        the redacted row and its sealed original. The child commits only when it received
+        every accepted record, and prints the batch's key. Nothing is written by this process.
         """
         import json
         import shutil
@@ -239,7 +239,6 @@ class DjangoCaseStore:
         from .bulkload import EXIT_SUPERSEDED
 
         connection = connections[self.using]
-        r = prepared.result
         model = CaseRecord if prepared.kind == "case" else AggregateRecord
         tmp_root = self.data_dir / "tmp"
         tmp_root.mkdir(parents=True, exist_ok=True)
@@ -250,29 +249,7 @@ class DjangoCaseStore:
                 shutil.rmtree(d, ignore_errors=True)
         work = Path(tempfile.mkdtemp(prefix="bulk-", dir=tmp_root))
         try:
-            names, (con, rel) = self._record_rows(protected, 0, prepared.kind, "sqlite")
-            try:
-                _write_stream(work / "records.arrow", rel,
-                              [model._meta.get_field(n).column for n in names[:-1]])
-            finally:
-                con.close()
-            rej = r.rejected
-            if rej.num_rows:
-                reasons = [json.dumps(x, ensure_ascii=False)
-                           for x in rej.column("reasons").to_pylist()]
-                table = pa.table({"source_row": rej.column("row").cast(pa.int64()),
-                                  "raw": pa.array(redacted, pa.string()),
-                                  "raw_sealed": pa.array(sealed, pa.binary()),
-                                  "reasons": pa.array(reasons, pa.string())})
-                with pa.ipc.new_stream(str(work / "rejects.arrow"), table.schema) as w:
-                    w.write_table(table)
-            names, (con, rel) = self._issue_rows(r.issues, 0)
-            try:
-                _write_stream(work / "issues.arrow", rel,
-                              [RowIssue._meta.get_field(n).column for n in names[:-1]])
-            finally:
-                con.close()
-            batch = ImportBatch(**_batch_fields(prepared, user=user, key_id=key_id))
+            batch = ImportBatch(**_batch_fields(prepared, user=user, key_id=keyring.key_id))
             fields = [f for f in ImportBatch._meta.concrete_fields if not f.primary_key]
             spec = {
                 "database": path,
@@ -280,6 +257,7 @@ class DjangoCaseStore:
                            "records": model._meta.db_table,
                            "rejects": RejectedRow._meta.db_table,
                            "issues": RowIssue._meta.db_table},
+                "records": prepared.result.accepted.num_rows,
                 "batch": {f.column: f.get_db_prep_save(f.pre_save(batch, True), connection)
                           for f in fields},
                 "supersede": None if not supersede else {
@@ -289,18 +267,69 @@ class DjangoCaseStore:
                     "at": connection.ops.adapt_datetimefield_value(timezone.now())},
             }
             (work / "batch.json").write_text(json.dumps(spec), encoding="utf-8")
-            done = subprocess.run([sys.executable, "-m", "tiplab_web.cases.bulkload",  # noqa: S603
-                                   str(work)], capture_output=True, text=True, check=False)
+            with open(work / "stderr", "wb") as err:
+                child = subprocess.Popen(  # noqa: S603
+                    [sys.executable, "-m", "tiplab_web.cases.bulkload", str(work)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+            assert child.stdin is not None
+            assert child.stdout is not None
+            try:
+                _widen_pipe(child.stdin)
+                self._stream_records(child.stdin, protected, prepared.kind, model)
+                _write_rejects(child.stdin, prepared, keyring)
+                names, (con, rel) = self._issue_rows(prepared.result.issues, 0)
+                try:
+                    _write_stream(child.stdin, rel, [RowIssue._meta.get_field(n).column
+                                                     for n in names[:-1]])
+                finally:
+                    con.close()
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the loader stopped reading: its exit status and message say why
+            except BaseException:
+                child.kill()  # it rolls back: nothing of this batch is committed
+                child.wait()
+                raise
+            finally:
+                with contextlib.suppress(OSError):  # a loader gone leaves a broken pipe
+                    child.stdin.close()
+            # The key, printed the moment the batch is committed; the loader then checkpoints
+            # the write-ahead log on its own while this process goes on. The thread that
+            # reaps it is not a daemon: a command line import exits only once the checkpoint
+            # is done, so no later request of the web app inherits it.
+            key = child.stdout.readline().strip()
+            if key:
+                threading.Thread(target=_reap, args=(child,), name="tiplab-loader-reaper",
+                                 daemon=False).start()
+            else:
+                returncode = child.wait()
+                child.stdout.close()
+                stderr = (work / "stderr").read_text(encoding="utf-8", errors="replace")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        if done.returncode == EXIT_SUPERSEDED:
-            raise IngestError(f"batch {supersede} was superseded meanwhile")
-        if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["(no message)"])[-1]
+        if not key:
+            if returncode == EXIT_SUPERSEDED:
+                raise IngestError(f"batch {supersede} was superseded meanwhile")
+            last = (stderr.strip().splitlines() or ["(no message)"])[-1]
             raise IngestError(f"writing the batch to the database failed, nothing was "
                               f"imported: {last}")
-        pk = int(done.stdout.strip().splitlines()[-1])
-        return _info(self._q(ImportBatch).select_related("supersedes").get(pk=pk))
+        return _info(self._q(ImportBatch).select_related("supersedes").get(pk=int(key)))
+
+    def _stream_records(self, sink: Any, protected: Iterable[pa.Table], kind: str,
+                        model: Any) -> None:
+        """Write the sealed chunks, in the table's layout, as one Arrow IPC stream to ``sink``."""
+        writer = None
+        try:
+            for chunk in protected:
+                names, (con, rel) = self._record_rows(chunk, 0, kind, "sqlite")
+                try:
+                    writer = _write_stream(sink, rel, [model._meta.get_field(n).column
+                                                       for n in names[:-1]], writer,
+                                           close=False)
+                finally:
+                    con.close()
+        finally:
+            if writer is not None:
+                writer.close()
 
     @staticmethod
     def _record_rows(table: pa.Table, batch_pk: int, kind: str,
@@ -459,15 +488,65 @@ def _batch_fields(prepared: PreparedImport, *, user: str, key_id: str) -> dict[s
         "warnings": s["warnings"], "censored": s["censored"], "reasons": s["reasons"]}
 
 
-def _write_stream(path: Path, rel: Any, columns: list[str]) -> None:
-    """Stream a DuckDB relation, minus its last column (the batch key, unknown yet), to an
-    Arrow IPC file with the database's column names."""
+def _seal_rejects(prepared: PreparedImport,
+                  keyring: KeyRing) -> tuple[list[str], list[bytes | None]]:
+    """The rejected rows redacted (shown to analysts) and sealed whole (for data stewards)."""
+    r = prepared.result
+    rej = r.rejected
+    if not rej.num_rows:
+        return [], []
+    protected_cols = {c for f in CASE_SCHEMA.protected
+                      for c in r.columns_used.get(f, ())} if prepared.kind == "case" else set()
+    return seal_raw_rows(rej.column("raw").to_pylist(), rej.column("row").to_pylist(),
+                         protected_cols, keyring, prepared.raw.sha256)
+
+
+def _write_rejects(sink: Any, prepared: PreparedImport, keyring: KeyRing) -> None:
+    """The rejected rows, sealed and redacted, as one Arrow IPC stream to ``sink``."""
+    import json
+
+    rej = prepared.result.rejected
+    redacted, sealed = _seal_rejects(prepared, keyring)
+    reasons = [json.dumps(x, ensure_ascii=False) for x in rej.column("reasons").to_pylist()]
+    table = pa.table({"source_row": rej.column("row").cast(pa.int64()),
+                      "raw": pa.array(redacted, pa.string()),
+                      "raw_sealed": pa.array(sealed, pa.binary()),
+                      "reasons": pa.array(reasons, pa.string())})
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+
+
+def _reap(child: Any) -> None:
+    """Wait for a loader that committed and is checkpointing, so it leaves no zombie."""
+    child.wait()
+    child.stdout.close()
+
+
+def _widen_pipe(pipe: Any) -> None:
+    """Linux: a 1 MiB pipe instead of 64 KiB, so a chunk crosses in fewer wake-ups."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), 1 << 20)
+    except (ImportError, OSError):
+        pass  # another system, or a lower limit: the default works, a little slower
+
+
+def _write_stream(sink: Any, rel: Any, columns: list[str],
+                  writer: pa.ipc.RecordBatchStreamWriter | None = None, *,
+                  close: bool = True) -> pa.ipc.RecordBatchStreamWriter:
+    """Stream a DuckDB relation, minus its last column (the batch key, unknown yet), as Arrow
+    IPC with the database's column names to ``sink``, or on through ``writer`` (a stream
+    built chunk by chunk, ``close=False`` until the last); returns the writer."""
     reader = rel.to_arrow_reader(SQLITE_BATCH_ROWS)
     schema = pa.schema([pa.field(c, t) for c, t in
                         zip(columns, reader.schema.types[:-1], strict=True)])
-    with pa.ipc.new_stream(str(path), schema) as w:
-        for b in reader:
-            w.write_batch(pa.RecordBatch.from_arrays(b.columns[:-1], schema=schema))
+    w = pa.ipc.new_stream(sink, schema) if writer is None else writer
+    for b in reader:
+        w.write_batch(pa.RecordBatch.from_arrays(b.columns[:-1], schema=schema))
+    if close:
+        w.close()
+    return w
 
 
 def _bulk_sqlite_file(connection: Any) -> str | None:

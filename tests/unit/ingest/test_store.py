@@ -251,10 +251,14 @@ def test_sqlite_writer_batches_and_all_null_columns_keep_every_value(store, tmp_
 
 
 def _cli_import(data: Path, path: Path, profile: Path, writer: str,
-                *extra: str) -> dict[str, object]:
+                *extra: str, seal_chunk_rows: int | None = None) -> dict[str, object]:
     env = {**os.environ, "TIPLAB_DATA_DIR": str(data),
            "DJANGO_SETTINGS_MODULE": "tiplab_web.settings.dev", "TIPLAB_IMPORT_WRITER": writer}
-    done = subprocess.run([sys.executable, "-m", "tiplab", "import", str(path), "--profile",
+    # ``tiplab import``, with the records sealed (and streamed to the loader) in small chunks
+    run = ("import sys; import tiplab.records.protect as p; "
+           f"p.SEAL_CHUNK_ROWS = {seal_chunk_rows or 65_536}; "
+           "sys.argv[0] = 'tiplab'; from tiplab.cli import main; main()")
+    done = subprocess.run([sys.executable, "-c", run, "import", str(path), "--profile",
                            str(profile), "--json", *extra], env=env, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr
@@ -300,12 +304,16 @@ def _stored(data: Path) -> dict[str, list[tuple[object, ...]]]:
 
 def test_both_sqlite_writers_store_the_same_rows(tmp_path: Path) -> None:
     """The bulk loader process and the Django writer leave identical system-of-record rows,
-    through an import with rejects and warnings and a superseding re-export."""
+    through an import with rejects and warnings (its records streamed to the loader in
+    several chunks) and a superseding re-export."""
     profile = tmp_path / "police.yaml"
     profile.write_text(POLICE_PROFILE, encoding="utf-8")
     first = _file(tmp_path, "p1.csv", [GOOD, row(Case_No="P-2", Sex="Q"),
                                         row(Case_No="P-3", Age="40"),
-                                        row(Case_No="P-4", Surname="Ionescu")])
+                                        row(Case_No="P-4", Surname="Ionescu"),
+                                        *(row(Case_No=f"Q-{i}", First_name=f"Name{i}",
+                                              DOB="" if i % 3 else "02.03.1990")
+                                          for i in range(8))])
     second = _file(tmp_path, "p2.csv", [GOOD, row(Case_No="P-5", Sex="F")])
     import shutil
 
@@ -316,23 +324,24 @@ def test_both_sqlite_writers_store_the_same_rows(tmp_path: Path) -> None:
         data = tmp_path / writer
         if writer == "django":  # same keys, so the pseudonyms must be equal too
             shutil.copytree(key_dir(tmp_path / "bulk"), key_dir(data))
-        out = _cli_import(data, first, profile, writer)
-        assert (out["rows"], out["accepted"], out["rejected"]) == (4, 3, 1)
+        # the loader receives the 11 records in chunks of 3 (the last one short)
+        out = _cli_import(data, first, profile, writer, seal_chunk_rows=3)
+        assert (out["rows"], out["accepted"], out["rejected"]) == (12, 11, 1)
         again = _cli_import(data, second, profile, writer, "--supersede", str(out["batch_id"]))
         assert again["accepted"] == 2
         stored[writer] = _stored(data)
     for name in stored["bulk"]:
         for a, d in zip(stored["bulk"][name], stored["django"][name], strict=True):
             assert a == d, name
-    assert len(stored["bulk"]["records"]) == 5
+    assert len(stored["bulk"]["records"]) == 13
     assert stored["bulk"]["batches"][0][-2:] == (False, True)  # first superseded
     assert stored["bulk"]["batches"][1][-2:] == (True, False)  # second supersedes it
     assert len(stored["bulk"]["rejects"]) == 1
 
 
 def test_bulk_loader_leaves_no_work_files_and_clears_stale_ones(tmp_path: Path) -> None:
-    """The loader's hand-over files (sealed rows) are deleted after the import, and those
-    of an import whose process was killed are cleared by the next one."""
+    """The loader's work directory (the batch row, its messages) is deleted after the import,
+    and those of an import whose process was killed are cleared by the next one."""
     profile = tmp_path / "police.yaml"
     profile.write_text(POLICE_PROFILE, encoding="utf-8")
     data = tmp_path / "data"
@@ -346,3 +355,50 @@ def test_bulk_loader_leaves_no_work_files_and_clears_stale_ones(tmp_path: Path) 
     out = _cli_import(data, _file(tmp_path, "p.csv", [GOOD]), profile, "bulk")
     assert out["accepted"] == 1
     assert sorted(p.name for p in (data / "tmp").iterdir()) == ["bulk-running"]
+
+
+def test_bulk_loader_commits_nothing_when_the_stream_is_cut_short(tmp_path: Path) -> None:
+    """The loader is told how many records to expect: a stream that ends early (the importer
+    gone on a system where the loader would outlive it) rolls the whole batch back."""
+    import pyarrow as pa
+
+    profile = tmp_path / "police.yaml"
+    profile.write_text(POLICE_PROFILE, encoding="utf-8")
+    data = tmp_path / "data"
+    _cli_import(data, _file(tmp_path, "p.csv", [GOOD]), profile, "bulk")  # creates the tables
+    db_file = data / "tiplab.sqlite3"
+    work = tmp_path / "work"
+    work.mkdir()
+    spec = {"database": str(db_file),
+            "tables": {"batch": "cases_importbatch", "records": "cases_caserecord",
+                       "rejects": "cases_rejectedrow", "issues": "cases_rowissue"},
+            "records": 3,
+            "batch": {"batch_id": "B-CUT", "kind": "case", "source_agency": "Police",
+                      "file_name": "cut.csv", "file_size": 1, "file_format": "csv",
+                      "encoding": "utf-8", "delimiter": ";", "sha256": "0" * 64,
+                      "profile_name": "police", "profile_sha256": "0" * 64,
+                      "profile_text": "", "schema_version": "1", "tiplab_version": "0",
+                      "key_id": "", "imported_by": "test",
+                      "imported_at": "2026-01-01 00:00:00", "rows": 3, "accepted": 3,
+                      "rejected": 0, "warnings": 0, "censored": 0, "reasons": "{}",
+                      "status": "active", "data_version": ""},
+            "supersede": None}
+    (work / "batch.json").write_text(json.dumps(spec), encoding="utf-8")
+    records = pa.table({"source_row": pa.array([2, 3], pa.int64()),
+                        "source_agency": ["Police", "Police"], "record_id": ["C-1", "C-2"],
+                        "warnings": ["[]", "[]"]})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, records.schema) as w:  # two records of the three announced
+        w.write_table(records)
+    done = subprocess.run([sys.executable, "-m", "tiplab_web.cases.bulkload", str(work)],
+                          input=sink.getvalue().to_pybytes(), capture_output=True, timeout=60,
+                          check=False)
+    assert done.returncode != 0
+    assert b"received 2 of 3 records" in done.stderr
+    assert done.stdout == b""  # no key: nothing was committed
+    db = sqlite3.connect(db_file)
+    assert db.execute("SELECT count(*) FROM cases_importbatch WHERE batch_id = 'B-CUT'"
+                      ).fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM cases_caserecord WHERE record_id LIKE 'C-%'"
+                      ).fetchone() == (0,)
+    db.close()
