@@ -182,8 +182,8 @@ def _read_csv(path: Path, opts: ReadOptions, sha: str, size: int) -> RawTable:
         if delimiter != "auto":
             args.append(f"delim={_sql_str(delimiter.encode().decode('unicode_escape'))}")
         rel_sql = f"read_csv({_sql_str(str(source))}, {', '.join(args)})"
-        try:
-            con.execute(f"CREATE TEMP TABLE raw AS SELECT * FROM {rel_sql}")
+        try:  # straight into Arrow: no DuckDB table in between
+            table = con.sql(f"SELECT * FROM {rel_sql}").to_arrow_table()
         except duckdb.Error as exc:
             raise ReadError(f"{path}: cannot parse as CSV ({encoding}): "
                             f"{str(exc).splitlines()[0]}") from exc
@@ -191,7 +191,7 @@ def _read_csv(path: Path, opts: ReadOptions, sha: str, size: int) -> RawTable:
             sniff = con.execute(f"SELECT Delimiter FROM sniff_csv({_sql_str(str(source))}, "
                                 f"skip={opts.header_row - 1})").fetchall()
             delimiter = sniff[0][0] if sniff else ","
-        columns = [r[0] for r in con.execute("DESCRIBE raw").fetchall()]
+        columns = list(table.column_names)
         malformed = [
             (int(line), str(msg), str(text))
             for line, msg, text in con.execute(
@@ -200,7 +200,6 @@ def _read_csv(path: Path, opts: ReadOptions, sha: str, size: int) -> RawTable:
         ]
         # DuckDB numbers lines from 1 including the header, which matches the spreadsheet row.
         rejected_lines = {m[0] for m in malformed}
-        table = con.sql("SELECT * FROM raw").to_arrow_table()
     finally:
         con.close()
         if tmp is not None:

@@ -631,11 +631,13 @@ def _split(ctx: _Ctx, raw: RawTable) -> Validated:
 def _in_row_order(table: pa.Table) -> pa.Table:
     """``table`` in source-row order.
 
-    DuckDB usually returns the join above in ``typed``'s order already (the small
-    ``row_status`` is the build side, ``typed`` streams through in order); sorting a million
-    wide rows in SQL cost a quarter of validation, so the order is checked here (one vectorised
-    comparison) and only row numbers are sorted, when it is not.
+    DuckDB's parallel hash joins return runs of rows out of order; sorting a million wide rows
+    in SQL cost a quarter of validation, so the order is checked here (one vectorised
+    comparison) and, when needed, only the row numbers are sorted and the columns gathered in
+    that order, two at a time (Arrow releases the GIL).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     import pyarrow.compute as pc
 
     rows = table.column(ROW)
@@ -643,7 +645,10 @@ def _in_row_order(table: pa.Table) -> pa.Table:
         return table
     if pc.all(pc.greater(rows.slice(1), rows.slice(0, len(rows) - 1))).as_py():
         return table
-    return table.take(pc.sort_indices(rows))
+    order = pc.sort_indices(rows)
+    with ThreadPoolExecutor(2) as pool:
+        columns = list(pool.map(lambda c: pc.take(c, order), table.columns))
+    return pa.Table.from_arrays(columns, schema=table.schema)
 
 
 def profile_has_or_default(ctx: _Ctx, f: Field) -> bool:

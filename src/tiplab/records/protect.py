@@ -147,9 +147,12 @@ def seal_chunks(table: pa.Table, keyring: KeyRing,
     present = [f for f in IDENTIFIER_FIELDS if f in table.column_names]
     texts = {f: (f"strftime(\"{f}\", '%Y-%m-%d')" if pa.types.is_date(
         table.schema.field(f).type) else f'"{f}"') for f in present}
-    if present:
-        obj = ", ".join(f"'{f}', {texts[f]}" for f in present)
-        anyv = " OR ".join(f'"{f}" IS NOT NULL' for f in present)
+    # A field empty in every record (a profile that maps no full name) is left out of the
+    # sealed JSON rather than written as null a million times; unsealing gives the same.
+    sealed_fields = [f for f in present if table.column(f).null_count < table.num_rows]
+    if sealed_fields:
+        obj = ", ".join(f"'{f}', {texts[f]}" for f in sealed_fields)
+        anyv = " OR ".join(f'"{f}" IS NOT NULL' for f in sealed_fields)
         body = f"CASE WHEN {anyv} THEN encode(CAST(json_object({obj}) AS VARCHAR)) END"
     else:
         body = "CAST(NULL AS BLOB)"

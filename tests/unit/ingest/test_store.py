@@ -402,3 +402,50 @@ def test_bulk_loader_commits_nothing_when_the_stream_is_cut_short(tmp_path: Path
     assert db.execute("SELECT count(*) FROM cases_caserecord WHERE record_id LIKE 'C-%'"
                       ).fetchone() == (0,)
     db.close()
+
+
+def test_bulk_loader_stores_a_batch_whose_every_row_is_rejected(tmp_path: Path) -> None:
+    """No accepted record: the loader receives an empty record stream and still commits the
+    batch with its rejects, so the file is accounted for."""
+    profile = tmp_path / "police.yaml"
+    profile.write_text(POLICE_PROFILE, encoding="utf-8")
+    data = tmp_path / "data"
+    out = _cli_import(data, _file(tmp_path, "bad.csv", [row(Case_No="P-1", Sex="Q"),
+                                                       row(Case_No="P-2", Age="x")]),
+                      profile, "bulk")
+    assert (out["rows"], out["accepted"], out["rejected"]) == (2, 0, 2)
+    db = sqlite3.connect(data / "tiplab.sqlite3")
+    counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("cases_importbatch", "cases_caserecord", "cases_rejectedrow")]
+    db.close()
+    assert counts == [1, 0, 2]
+
+
+def test_a_batch_superseded_meanwhile_is_refused_by_the_loader(tmp_path: Path) -> None:
+    """Two corrections of one batch at once: the loader finds the batch no longer active
+    inside its transaction, writes nothing, and the import says why."""
+    profile = tmp_path / "police.yaml"
+    profile.write_text(POLICE_PROFILE, encoding="utf-8")
+    data = tmp_path / "data"
+    first = _cli_import(data, _file(tmp_path, "p1.csv", [GOOD]), profile, "bulk")
+    _cli_import(data, _file(tmp_path, "p2.csv", [row(Sex="M")]), profile, "bulk",
+                "--supersede", str(first["batch_id"]))
+    # The race: this import's early check still sees the first batch as active.
+    run = ("import dataclasses, sys, django; django.setup(); "
+           "from tiplab_web.cases import store as s; "
+           "get = s.DjangoCaseStore.get_batch; "
+           "s.DjangoCaseStore.get_batch = lambda self, b: dataclasses.replace("
+           "get(self, b), status='active'); "
+           "sys.argv[0] = 'tiplab'; from tiplab.cli import main; main()")
+    env = {**os.environ, "TIPLAB_DATA_DIR": str(data),
+           "DJANGO_SETTINGS_MODULE": "tiplab_web.settings.dev"}
+    done = subprocess.run([sys.executable, "-c", run, "import",
+                           str(_file(tmp_path, "p3.csv", [row(Sex="X")])), "--profile",
+                           str(profile), "--supersede", str(first["batch_id"])],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode != 0
+    assert "superseded meanwhile" in done.stderr + done.stdout
+    db = sqlite3.connect(data / "tiplab.sqlite3")
+    assert db.execute("SELECT count(*) FROM cases_importbatch").fetchone() == (2,)
+    assert db.execute("SELECT count(*) FROM cases_caserecord").fetchone() == (2,)
+    db.close()
