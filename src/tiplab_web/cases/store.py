@@ -320,13 +320,10 @@ class DjangoCaseStore:
         writer = None
         try:
             for chunk in protected:
-                names, (con, rel) = self._record_rows(chunk, 0, kind, "sqlite")
-                try:
-                    writer = _write_stream(sink, rel, [model._meta.get_field(n).column
-                                                       for n in names[:-1]], writer,
-                                           close=False)
-                finally:
-                    con.close()
+                table = _sqlite_layout(chunk, model)
+                if writer is None:
+                    writer = pa.ipc.new_stream(sink, table.schema)
+                writer.write_table(table, max_chunksize=SQLITE_BATCH_ROWS)
         finally:
             if writer is not None:
                 writer.close()
@@ -488,6 +485,45 @@ def _batch_fields(prepared: PreparedImport, *, user: str, key_id: str) -> dict[s
         "warnings": s["warnings"], "censored": s["censored"], "reasons": s["reasons"]}
 
 
+def _sqlite_layout(table: pa.Table, model: Any) -> pa.Table:
+    """``table`` (a sealed chunk) in the record table's columns, as the loader writes them.
+
+    The same values as :meth:`DjangoCaseStore._record_rows`, built in Arrow: only the list
+    columns and the warnings are turned into JSON text (DuckDB ``to_json``) and dates into ISO
+    text; every other column passes through without a copy.
+    """
+    import pyarrow.compute as pc
+
+    names = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "batch")]
+    present = set(table.column_names)
+    lists = [n for n in names if n in LIST_FIELDS and n in present]
+    exprs = [f'CASE WHEN "{n}" IS NULL OR len("{n}") = 0 THEN NULL '
+             f'ELSE to_json("{n}")::VARCHAR END AS "{n}"' for n in lists]
+    con = duck.cursor()
+    try:
+        con.register("t", table.select(["_row", "_warnings", *lists]))
+        text = con.sql(f'SELECT "_row", to_json("_warnings")::VARCHAR AS warnings'
+                       f'{"".join(", " + e for e in exprs)} FROM t').to_arrow_table()
+    finally:
+        con.close()
+    # one scan of one table: DuckDB keeps its order; checked, as the columns are put side by side
+    if not text.column("_row").equals(table.column("_row")):
+        raise RuntimeError("the record layout lost the rows' order")  # never expected
+    columns: list[Any] = []
+    for n in names:
+        if n == "source_row":
+            columns.append(table.column("_row"))
+        elif n == "warnings" or n in lists:
+            columns.append(text.column(n))
+        elif n not in present:
+            columns.append(pa.nulls(table.num_rows, pa.null()))
+        elif pa.types.is_date(table.schema.field(n).type):
+            columns.append(pc.strftime(table.column(n), "%Y-%m-%d"))
+        else:
+            columns.append(table.column(n))
+    return pa.table(columns, names=[model._meta.get_field(n).column for n in names])
+
+
 def _seal_rejects(prepared: PreparedImport,
                   keyring: KeyRing) -> tuple[list[str], list[bytes | None]]:
     """The rejected rows redacted (shown to analysts) and sealed whole (for data stewards)."""
@@ -532,21 +568,15 @@ def _widen_pipe(pipe: Any) -> None:
         pass  # another system, or a lower limit: the default works, a little slower
 
 
-def _write_stream(sink: Any, rel: Any, columns: list[str],
-                  writer: pa.ipc.RecordBatchStreamWriter | None = None, *,
-                  close: bool = True) -> pa.ipc.RecordBatchStreamWriter:
+def _write_stream(sink: Any, rel: Any, columns: list[str]) -> None:
     """Stream a DuckDB relation, minus its last column (the batch key, unknown yet), as Arrow
-    IPC with the database's column names to ``sink``, or on through ``writer`` (a stream
-    built chunk by chunk, ``close=False`` until the last); returns the writer."""
+    IPC with the database's column names to ``sink``."""
     reader = rel.to_arrow_reader(SQLITE_BATCH_ROWS)
     schema = pa.schema([pa.field(c, t) for c, t in
                         zip(columns, reader.schema.types[:-1], strict=True)])
-    w = pa.ipc.new_stream(sink, schema) if writer is None else writer
-    for b in reader:
-        w.write_batch(pa.RecordBatch.from_arrays(b.columns[:-1], schema=schema))
-    if close:
-        w.close()
-    return w
+    with pa.ipc.new_stream(sink, schema) as w:
+        for b in reader:
+            w.write_batch(pa.RecordBatch.from_arrays(b.columns[:-1], schema=schema))
 
 
 def _bulk_sqlite_file(connection: Any) -> str | None:
