@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from tiplab.keys import KeyRing
 from tiplab.records.schema import CASE_SCHEMA
+from tiplab.streams import read_ahead
 
 IDENTIFIER_FIELDS: tuple[str, ...] = CASE_SCHEMA.protected
 PSEUDONYM_FIELDS: tuple[str, ...] = ("birth_date", "document_number", "phone")
@@ -178,7 +179,8 @@ def seal_chunks(table: pa.Table, keyring: KeyRing,
         reader = con.sql(f"SELECT {', '.join(cols)} FROM t").to_arrow_reader(
             rows or SEAL_CHUNK_ROWS)
         start = 0
-        for batch in reader:
+        # DuckDB hashes the next slice while this thread encrypts the current one
+        for batch in read_ahead(reader, depth=1, name="tiplab-seal-ahead"):
             n = batch.num_rows
             part = table.slice(start, n)
             if check and not batch.column("_row").equals(part.column("_row").combine_chunks()):

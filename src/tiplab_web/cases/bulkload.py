@@ -26,16 +26,16 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from tiplab.streams import read_ahead
 
 EXIT_SUPERSEDED = 3
 
@@ -61,26 +61,6 @@ def _fault_point() -> None:
         time.sleep(600)
 
 
-def _read_ahead(reader: pa.RecordBatchReader, depth: int = 2) -> Iterator[pa.RecordBatch]:
-    """The reader's batches, read by a thread of their own up to ``depth`` ahead: the next
-    chunk crosses the pipe while SQLite (which releases the GIL) writes this one."""
-    ahead: queue.Queue[pa.RecordBatch | BaseException | None] = queue.Queue(depth)
-
-    def run() -> None:
-        try:
-            for b in reader:
-                ahead.put(b)
-            ahead.put(None)
-        except BaseException as exc:  # a stream cut short: raised in the writing thread
-            ahead.put(exc)
-
-    threading.Thread(target=run, name="tiplab-read-ahead", daemon=True).start()
-    while (item := ahead.get()) is not None:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-
-
 def _with_batch_id(source: Any, batch_pk: int,
                    seen: list[int] | None = None) -> pa.RecordBatchReader:
     """The stream from ``source`` with the batch key added; rows counted into ``seen`` (and
@@ -89,7 +69,8 @@ def _with_batch_id(source: Any, batch_pk: int,
     schema = reader.schema.append(pa.field("batch_id", pa.int64()))
 
     def batches():  # type: ignore[no-untyped-def]
-        for b in (_read_ahead(reader) if seen is not None else reader):
+        # the next chunk crosses the pipe while SQLite (which releases the GIL) writes this one
+        for b in (read_ahead(reader) if seen is not None else reader):
             if seen is not None:
                 seen[0] += b.num_rows
             yield pa.RecordBatch.from_arrays(
