@@ -1,10 +1,12 @@
 """The Django implementation of ``tiplab.store.CaseStore`` (entry point ``tiplab.stores:django``).
 
-Records are written in bulk with the database driver (``executemany`` on SQLite, ``COPY`` on
-PostgreSQL) inside one ``transaction.atomic`` block per batch: a batch, its records, its
-rejects and its issues land together or not at all. The rows are prepared by DuckDB from the
-Arrow tables the core produced (JSON for lists, ISO text for dates), so Python touches each row
-once, in the driver.
+A batch, its records, its rejects and its issues land together or not at all, in one
+transaction, written in bulk: on a SQLite file by a loader process of its own
+(:mod:`tiplab_web.cases.bulkload`, ADBC) to which the records are streamed while they are
+sealed; on PostgreSQL with ``COPY`` inside ``transaction.atomic``; on an in-memory SQLite
+database or inside an outer transaction with ``executemany`` on Django's connection. The rows
+are laid out from the Arrow tables the core produced (JSON for lists, ISO text for dates), so
+Python touches each row at most once.
 """
 
 from __future__ import annotations
