@@ -249,7 +249,7 @@ def validate(raw: RawTable, profile: Profile, source_agency: str, *,
     colmap = _resolve_columns(raw, profile)
     con = duck.cursor()
     try:
-        con.register("raw", raw.table)  # scanned in place (a copy cost 5% of validation)
+        con.register("raw", raw.table)  # scanned in place, not copied into DuckDB first
         ctx = _Ctx(con, schema, profile, colmap, today or dt.date.today())
         _build_typed(ctx, source_agency)
         if profile.kind == "case":
@@ -632,7 +632,7 @@ def _in_row_order(table: pa.Table) -> pa.Table:
     """``table`` in source-row order.
 
     DuckDB's parallel hash joins return runs of rows out of order; sorting a million wide rows
-    in SQL cost a quarter of validation, so the order is checked here (one vectorised
+    in SQL was the slowest step of validation, so the order is checked here (one vectorised
     comparison) and, when needed, only the row numbers are sorted and the columns gathered in
     that order, two at a time (Arrow releases the GIL).
     """
