@@ -63,7 +63,7 @@ def prepare(work: Path, rows: int) -> None:
     accepted = prepared.result.accepted
     with open(work / "records.arrow", "wb") as sink:
         store._stream_records(sink, seal_chunks(accepted, load_keyring(key_dir(store.data_dir))),
-                              "case", CaseRecord)
+                              CaseRecord)
     (work / "count").write_text(str(accepted.num_rows))
     from django.db import connections
 

@@ -110,7 +110,7 @@ def _sealed_array(bodies: pa.Array, aads: list[bytes], key: bytes) -> pa.Array:
               for nonce, b, a in zip(nonces, bodies.to_pylist(), aads, strict=True)
               if b is not None]
     data = b"".join(sealed)
-    if len(data) >= 2**31:  # past 32-bit offsets: let Arrow split it
+    if len(data) >= 2**31:  # past 32-bit offsets (32 KB a record in one chunk): let Arrow split
         it = iter(sealed)
         return pa.array([None if not v else next(it) for v in bodies.is_valid().to_pylist()],
                         pa.binary())
@@ -128,7 +128,7 @@ def seal_identifiers(table: pa.Table, keyring: KeyRing) -> pa.Table:
 
     Rows with no identifier at all get a NULL blob. See :func:`seal_chunks`.
     """
-    return pa.concat_tables(seal_chunks(table, keyring, rows=max(table.num_rows, 1)))
+    return pa.concat_tables(seal_chunks(table, keyring))
 
 
 def seal_chunks(table: pa.Table, keyring: KeyRing,

@@ -2,9 +2,9 @@
 
 ``python -m tiplab_web.cases.bulkload WORKDIR`` reads ``WORKDIR/batch.json`` (the database
 file, the batch row, the batch to supersede, the number of records) and, on its standard
-input, three Arrow IPC streams one after the other: the records —
-:class:`tiplab_web.cases.store.DjangoCaseStore` seals and sends them chunk by chunk while this
-process writes the previous chunks —, the rejected rows and the issues. It inserts them
+input, three Arrow IPC streams one after the other: the rejected rows, the issues and the
+records — :class:`tiplab_web.cases.store.DjangoCaseStore` seals and sends them chunk by chunk
+while this process writes the previous chunks. It inserts them
 through ADBC's SQLite driver, which binds Arrow columns in C instead of one Python value at a
 time (three times faster for a million records, ``benchmarks/README.md``).
 
@@ -63,14 +63,14 @@ def _fault_point() -> None:
 
 def _with_batch_id(source: Any, batch_pk: int,
                    seen: list[int] | None = None) -> pa.RecordBatchReader:
-    """The stream from ``source`` with the batch key added; rows counted into ``seen`` (and
-    then read ahead by a thread)."""
+    """The stream from ``source`` with the batch key added, read ahead by a thread (the next
+    chunk crosses the pipe while SQLite, which releases the GIL, writes this one); rows
+    counted into ``seen``."""
     reader = pa.ipc.open_stream(source)
     schema = reader.schema.append(pa.field("batch_id", pa.int64()))
 
     def batches():  # type: ignore[no-untyped-def]
-        # the next chunk crosses the pipe while SQLite (which releases the GIL) writes this one
-        for b in (read_ahead(reader) if seen is not None else reader):
+        for b in read_ahead(reader):
             if seen is not None:
                 seen[0] += b.num_rows
             yield pa.RecordBatch.from_arrays(
@@ -82,7 +82,7 @@ def _with_batch_id(source: Any, batch_pk: int,
 
 def load(work: Path, records: Any, committed: Callable[[int], None] = lambda pk: None) -> int:
     """Run the transaction described in ``work`` with what ``records`` (a binary file)
-    streams: three Arrow IPC streams one after the other — records, rejects, issues. Call
+    streams: three Arrow IPC streams one after the other — rejects, issues, records. Call
     ``committed`` with the new batch's primary key as soon as it is committed, then move the
     written pages from the write-ahead log into the database file; return the key."""
     import adbc_driver_sqlite.dbapi as adbc
@@ -118,15 +118,14 @@ def load(work: Path, records: Any, committed: Callable[[int], None] = lambda pk:
             row = cur.fetchone()
             assert row is not None
             pk = int(row[0])
+            for name in ("rejects", "issues"):  # three streams, one after the other
+                cur.adbc_ingest(tables[name], _with_batch_id(records, pk), mode="append")
             seen = [0]
             cur.adbc_ingest(tables["records"], _with_batch_id(records, pk, seen), mode="append")
             if seen[0] != spec["records"]:
                 raise RuntimeError(f"received {seen[0]} of {spec['records']} records: the "
                                    "importing process stopped sending")
-            for name in ("rejects", "issues"):  # the next two streams on the same input
-                cur.adbc_ingest(tables[name], _with_batch_id(records, pk), mode="append")
-                if name == "rejects":
-                    _fault_point()
+            _fault_point()
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")

@@ -226,11 +226,11 @@ class DjangoCaseStore:
         """The SQLite import transaction, written by :mod:`tiplab_web.cases.bulkload`.
 
         A child process opens the transaction and writes what this process streams through
-        its standard input as Arrow IPC: the records, chunk by chunk as they are sealed (so
-        sealing and writing run on both cores at once), then the rejects (sealed meanwhile)
-        and the issues. No clear identifier crosses: records carry the sealed blob, rejects
-        the redacted row and its sealed original. The child commits only when it received
-        every accepted record, and prints the batch's key. Nothing is written by this process.
+        its standard input as Arrow IPC: the rejects and the issues, then the records, chunk
+        by chunk as they are sealed (so sealing and writing run on both cores at once). No
+        clear identifier crosses: records carry the sealed blob, rejects the redacted row and
+        its sealed original. The child commits only when it received every accepted record,
+        and prints the batch's key. Nothing is written to the database by this process.
         """
         import json
         import shutil
@@ -277,7 +277,8 @@ class DjangoCaseStore:
             assert child.stdout is not None
             try:
                 _widen_pipe(child.stdin)
-                self._stream_records(child.stdin, protected, prepared.kind, model)
+                # Rejects and issues first: they are sealed while the loader starts up, so
+                # the loader's work ends with the last chunk of records.
                 _write_rejects(child.stdin, prepared, keyring)
                 names, (con, rel) = self._issue_rows(prepared.result.issues, 0)
                 try:
@@ -285,6 +286,7 @@ class DjangoCaseStore:
                                                      for n in names[:-1]])
                 finally:
                     con.close()
+                self._stream_records(child.stdin, protected, model)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the loader stopped reading: its exit status and message say why
             except BaseException:
@@ -316,13 +318,12 @@ class DjangoCaseStore:
                               f"imported: {last}")
         return _info(self._q(ImportBatch).select_related("supersedes").get(pk=int(key)))
 
-    def _stream_records(self, sink: Any, protected: Iterable[pa.Table], kind: str,
-                        model: Any) -> None:
+    def _stream_records(self, sink: Any, protected: Iterable[pa.Table], model: Any) -> None:
         """Write the sealed chunks, in the table's layout, as one Arrow IPC stream to ``sink``."""
         writer = None
         try:
             for chunk in protected:
-                table = _sqlite_layout(chunk, model)
+                table = _record_layout(chunk, model)
                 if writer is None:
                     writer = pa.ipc.new_stream(sink, table.schema)
                 writer.write_table(table, max_chunksize=SQLITE_BATCH_ROWS)
@@ -333,33 +334,17 @@ class DjangoCaseStore:
     @staticmethod
     def _record_rows(table: pa.Table, batch_pk: int, kind: str,
                      vendor: str) -> tuple[list[str], Any]:
+        """The record table's rows of ``table`` and the batch key, as a DuckDB relation (for
+        ``COPY`` on PostgreSQL, ``executemany`` on SQLite); the layout is :func:`_record_layout`."""
         model = CaseRecord if kind == "case" else AggregateRecord
         names = [f.name for f in model._meta.concrete_fields if f.name not in ("id", "batch")]
+        layout = _record_layout(table, model)
+        exprs = [f"'\\x' || hex(\"{c}\")" if c == "identity_sealed" and vendor == "postgresql"
+                 else f'"{c}"' for c in layout.column_names]
         con = duck.cursor()
-        con.register("t", table)
-        present = set(table.column_names)
-        exprs = []
-        for n in names:
-            if n == "source_row":
-                exprs.append('"_row"')
-            elif n == "warnings":
-                exprs.append('to_json("_warnings")::VARCHAR')
-            elif n not in present:
-                exprs.append("NULL")
-            elif n in LIST_FIELDS:
-                exprs.append(f'CASE WHEN "{n}" IS NULL OR len("{n}") = 0 THEN NULL '
-                             f'ELSE to_json("{n}")::VARCHAR END')
-            elif n == "identity_sealed" and vendor == "postgresql":
-                exprs.append(f"'\\x' || hex(\"{n}\")")
-            elif n == "registration_date":
-                exprs.append(f'strftime("{n}", \'%Y-%m-%d\')')
-            else:
-                exprs.append(f'"{n}"')
-        exprs.append(str(batch_pk))
-        # The validated table is already in source-row order and DuckDB keeps insertion order
-        # for a projection (preserve_insertion_order): no ORDER BY, so nothing is sorted and
-        # the rows stream to the driver instead of being materialised first.
-        rel = con.sql(f"SELECT {', '.join(exprs)} FROM t")
+        con.register("t", layout)
+        # a projection of one table keeps its (source-row) order: nothing is sorted
+        rel = con.sql(f"SELECT {', '.join(exprs)}, {batch_pk} FROM t")
         return [*names, "batch"], (con, rel)
 
     def _save_rejects(self, rej: pa.Table, redacted: list[str], sealed: list[bytes | None],
@@ -487,12 +472,12 @@ def _batch_fields(prepared: PreparedImport, *, user: str, key_id: str) -> dict[s
         "warnings": s["warnings"], "censored": s["censored"], "reasons": s["reasons"]}
 
 
-def _sqlite_layout(table: pa.Table, model: Any) -> pa.Table:
-    """``table`` (a sealed chunk) in the record table's columns, as the loader writes them.
+def _record_layout(table: pa.Table, model: Any) -> pa.Table:
+    """``table`` (sealed records) in the record table's columns, for every writer.
 
-    The same values as :meth:`DjangoCaseStore._record_rows`, built in Arrow: only the list
-    columns and the warnings are turned into JSON text (DuckDB ``to_json``) and dates into ISO
-    text; every other column passes through without a copy.
+    Built in Arrow: only the list columns and the warnings are turned into JSON text (DuckDB
+    ``to_json``; an empty list is stored as NULL) and dates into ISO text; every other column
+    passes through without a copy.
     """
     import pyarrow.compute as pc
 

@@ -388,8 +388,10 @@ def test_bulk_loader_commits_nothing_when_the_stream_is_cut_short(tmp_path: Path
                         "source_agency": ["Police", "Police"], "record_id": ["C-1", "C-2"],
                         "warnings": ["[]", "[]"]})
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, records.schema) as w:  # two records of the three announced
-        w.write_table(records)
+    none = pa.table({"source_row": pa.array([], pa.int64())})
+    for table in (none, none, records):  # no rejects, no issues, two records of three announced
+        with pa.ipc.new_stream(sink, table.schema) as w:
+            w.write_table(table)
     done = subprocess.run([sys.executable, "-m", "tiplab_web.cases.bulkload", str(work)],
                           input=sink.getvalue().to_pybytes(), capture_output=True, timeout=60,
                           check=False)
