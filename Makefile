@@ -9,11 +9,12 @@ export TIPLAB_DATA_DIR ?= $(CURDIR)/tiplab-data
 # Installed-dependencies stamp: changes when the lock file or pyproject changes.
 STAMP := $(VENV)/.stamp-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run demo test test-fast lint typecheck lock bench clean help
+.PHONY: install run serve demo test test-fast lint typecheck lock bench clean help
 
 help:
 	@echo "make run   - set up and start tiplab at http://127.0.0.1:8000 with demo data"
 	@echo "make test  - set up and run the whole test suite (lint, types, contracts, tests)"
+	@echo "make serve - production: gunicorn + job workers with settings.production (docs/deploy.md)"
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,8 +34,16 @@ lock:
 demo: install
 	$(BIN)/python -m tiplab_web.manage setup_demo
 
+# The web server (gunicorn) and two job workers, supervised; Ctrl-C stops them all.
 run: demo
-	$(BIN)/python -m tiplab_web.manage runserver 127.0.0.1:8000 --noreload
+	$(BIN)/tiplab-web serve --settings tiplab_web.settings.dev --bind 127.0.0.1:8000 \
+		--web-workers 2 --workers 2
+
+# Production: needs TIPLAB_SECRET_KEY(_FILE), TIPLAB_ALLOWED_HOSTS, TIPLAB_DATABASE_URL
+# (docs/deploy.md); migrates, collects static files, checks, then serves.
+serve: install
+	$(BIN)/tiplab-web prepare --settings tiplab_web.settings.production
+	$(BIN)/tiplab-web serve --settings tiplab_web.settings.production
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -113,6 +113,12 @@ def install_error_handlers(target: NinjaAPI) -> None:
 
     @target.exception_handler(Exception)
     def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+        from tiplab_web.core.errors import RETRY_AFTER_SECONDS, database_unavailable
+
+        if database_unavailable(exc):
+            logger.warning("API %s %s: database unavailable (%s)", request.method,
+                           request.path, exc)
+            return error_response(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         logger.exception("API error on %s %s", request.method, request.path)
         return error_response(500)
 
@@ -174,6 +180,10 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "token_expires_at": token.expires_at,
     }
 
+
+from tiplab_web.jobs.api import router as jobs_router  # noqa: E402 - needs ``require`` above
+
+api.add_router("/jobs/", jobs_router)
 
 # Data-submission endpoints of the cases app, when it provides them.
 if importlib.util.find_spec("tiplab_web.cases.api") is not None:

@@ -33,6 +33,7 @@ ERROR_CODES: dict[int, tuple[str, str]] = {
     422: ("validation_error", "The request is not valid; see details."),
     429: ("rate_limited", "Too many requests; slow down."),
     500: ("server_error", "Something went wrong on our side; the error has been logged."),
+    503: ("unavailable", "The service is briefly unavailable; try again in a moment."),
 }
 
 

@@ -6,8 +6,12 @@ import importlib.util
 from django.urls import include, path
 
 from tiplab_web.api import api
+from tiplab_web.core.health import healthz
+
+handler500 = "tiplab_web.core.errors.server_error"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("", include("tiplab_web.core.urls")),
     path("accounts/", include("tiplab_web.accounts.urls")),
     path("audit/", include("tiplab_web.audit.urls")),
@@ -16,6 +20,7 @@ urlpatterns = [
     path("linkage/", include("tiplab_web.linkage.urls")),
     path("estimates/", include("tiplab_web.estimates.urls")),
     path("insights/", include("tiplab_web.insights.urls")),
+    path("jobs/", include("tiplab_web.jobs.urls")),
 ]
 
 # The cases app's pages, once it has them (namespace "cases").

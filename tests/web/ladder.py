@@ -113,6 +113,8 @@ LADDER: list[Rung] = [
     Rung("audit:export", allowed=ADMIN),
     # API (Bearer tokens; only token-holding roles can authenticate)
     Rung("api:health", api=True, public=True),
+    Rung("healthz", public=True, data={"only": "database,disk"},
+         note="the other checks depend on the shared test data directory (test_operations)"),
     Rung("api:me", api=True, allowed=TOKEN_HOLDERS, denied=401),
     Rung("api:openapi-json", api=True, public=True),
     Rung("api:openapi-view", api=True, public=True),
@@ -156,8 +158,6 @@ LADDER += [
     Rung("cases:intake_confirm", "post", allowed=INTAKE,
          kwargs=_cs.upload_without_profile_kwargs, outsider=True,
          note="without a profile it sends the user to the profile page: no import starts"),
-    Rung("cases:job", allowed=INTAKE, kwargs=_cs.job_kwargs, outsider=True),
-    Rung("cases:job_status", allowed=INTAKE, kwargs=_cs.job_kwargs, outsider=True),
     Rung("cases:batches", allowed=INTAKE),
     # Batches are scoped by agency, not owner: analysts see every agency, so no outsider
     # rows here; reporter isolation is tested in test_cases_intake.py.
@@ -178,6 +178,8 @@ LADDER += [
          data=_api_submit, ok=(201,)),
     Rung("api:preview_batch", "post", api=True, allowed=TOKEN_HOLDERS, denied=401,
          data=_api_submit, ok=(200,)),
+    Rung("api:submit_batch_job", "post", api=True, allowed=TOKEN_HOLDERS, denied=401,
+         data=_api_submit, ok=(202,)),
 ]
 
 
@@ -237,4 +239,26 @@ LADDER += [
     Rung("insights:routes_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA),
     Rung("insights:routes_changes_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA,
          data={"a_start": "2016", "a_end": "2019", "b_start": "2020", "b_end": "2023"}),
+]
+
+
+# --- background jobs (appended) -------------------------------------------------------------
+from tiplab_web.core.roles import STAKEHOLDER  # noqa: E402
+
+# Everyone who can start a job follows their own; administrators operate the queue and see
+# every job, so the outsider rows (another organisation's job → 404) are in test_jobs.py.
+JOB_USERS = ALL - {STAKEHOLDER}
+LADDER += [
+    Rung("jobs:list", allowed=JOB_USERS),
+    Rung("jobs:detail", allowed=JOB_USERS, kwargs=_cs.job_kwargs),
+    Rung("jobs:status", allowed=JOB_USERS, kwargs=_cs.job_kwargs),
+    Rung("jobs:cancel", "post", allowed=JOB_USERS, kwargs=_cs.running_job_kwargs, ok=(302,)),
+    Rung("jobs:retry", "post", allowed=JOB_USERS, kwargs=_cs.failed_job_kwargs, ok=(302,),
+         note="the retried import fails at once (its upload is gone): still a redirect"),
+    Rung("api:list_jobs", api=True, allowed=TOKEN_HOLDERS, denied=401),
+    Rung("api:job", api=True, allowed=TOKEN_HOLDERS, denied=401, kwargs=_cs.job_kwargs),
+    Rung("api:cancel_job", "post", api=True, allowed=TOKEN_HOLDERS, denied=401,
+         kwargs=_cs.running_job_kwargs, ok=(200,)),
+    Rung("api:retry_job", "post", api=True, allowed=TOKEN_HOLDERS, denied=401,
+         kwargs=_cs.failed_job_kwargs, ok=(200,)),
 ]

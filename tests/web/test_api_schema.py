@@ -21,7 +21,8 @@ FEW = settings(
 )
 #: Uploads validated by their content (file type, profile): a schema-valid request may
 #: rightly be refused (415, 422), so the "valid data is accepted" check does not apply.
-CONTENT_VALIDATED = {("POST", "/api/cases/batches"), ("POST", "/api/cases/batches/preview")}
+CONTENT_VALIDATED = {("POST", "/api/cases/batches"), ("POST", "/api/cases/batches/preview"),
+                     ("POST", "/api/cases/batches/jobs")}
 
 
 def operations():
@@ -50,7 +51,8 @@ def test_api_conforms_to_its_schema_with_a_token(world):
         check()
     assert set(calls["/api/me"]) == {200}
     assert set(calls["/api/health"]) == {200}
-    assert {"/api/cases/batches", "/api/cases/batches/{batch_id}"} <= set(calls)
+    assert {"/api/cases/batches", "/api/cases/batches/{batch_id}", "/api/jobs/",
+            "/api/jobs/{job_id}"} <= set(calls)
 
 
 def test_api_refuses_generated_calls_without_a_token():

@@ -124,3 +124,36 @@ def test_policy_officer_token_cannot_submit(world):
     # policy officers hold no API tokens: any token they had is refused as unauthenticated
     response = _submit(world, role="policy_officer")
     _assert_error_shape(response, 401, "not_authenticated")
+
+
+def test_a_background_submission_answers_202_with_the_job(world):
+    response = _submit(world, name="api:submit_batch_job")
+    assert response.status_code == 202, response.content
+    job = response.json()
+    assert job["kind"] == "cases.import"
+    assert job["status"] == "succeeded"  # the test settings run jobs inline
+    batch = ImportBatch.objects.get()
+    assert job["result"]["batch_id"] == batch.batch_id
+    assert batch.source_agency == world.home.name
+    followed = _get(world, "agency_reporter", job["url"]).json()
+    assert followed["result"] == job["result"]
+    entry = AuditEntry.objects.get(action="cases.import")
+    assert entry.details["via"] == "api"
+    assert entry.actor == world.users["agency_reporter"]
+    # a duplicate fails as a job, naming the earlier batch
+    again = _submit(world, name="api:submit_batch_job").json()
+    assert again["status"] == "failed"
+    assert again["result"]["earlier_batch"] == batch.batch_id
+    assert ImportBatch.objects.count() == 1
+
+
+def test_a_background_submission_checks_the_profile_first(world):
+    response = _post(world, "agency_reporter", name="api:submit_batch_job",
+                     file=cs.upload("police.csv", cs.BAD),
+                     profile_file=cs.upload("p.yaml", "profile: [unclosed"))
+    body = _assert_error_shape(response, 422, "validation_error")
+    assert body["details"]
+    assert not ImportBatch.objects.exists()
+    from tiplab_web.jobs.models import Job
+
+    assert not Job.objects.exists()

@@ -3,7 +3,6 @@ import jobs running in a background thread."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from tests.web.conftest import sign_in
 
 from tiplab.store import run_import
 from tiplab_web.audit.models import AuditEntry
-from tiplab_web.cases import jobs, services
+from tiplab_web.cases import services
 from tiplab_web.cases.models import CaseRecord
 
 SECRETS = ("Florentina", "Popescu", "26.02.1998", "1998-02-26", "+999 111")
@@ -120,43 +119,3 @@ def test_dashboard_panels(client_as, imported):
     assert policy.get(reverse("core:panel", args=["records_by_source"])).status_code == 200
 
 
-def test_running_job_is_polled_every_second(client_as, world):
-    client = client_as("analyst")
-    job = jobs.ImportJob(id="a" * 32, user_id=world.users["analyst"].pk, file_name="x.csv",
-                         stage="validating", fraction=0.1)
-    jobs._JOBS[job.id] = job
-    try:
-        html = client.get(reverse("cases:job_status", args=[job.id])).content.decode()
-        assert 'hx-trigger="every 1s"' in html
-        assert 'value="10"' in html
-        other = client_as("data_steward")
-        assert other.get(reverse("cases:job_status", args=[job.id])).status_code == 404
-    finally:
-        jobs._JOBS.pop(job.id, None)
-
-
-def test_jobs_run_in_a_background_thread(settings):
-    settings.TIPLAB_IMPORT_JOBS_INLINE = False
-    started = time.monotonic()
-
-    def work(progress):
-        progress("validating", 0.5)
-        time.sleep(0.2)
-        return "B-1", None
-
-    job = jobs.start(1, "x.csv", work, lambda exc: (str(exc), None))
-    assert time.monotonic() - started < 0.2
-    assert not job.finished
-    for _ in range(100):
-        if job.finished:
-            break
-        time.sleep(0.05)
-    assert job.status == "done"
-    assert job.batch_id == "B-1"
-    failing = jobs.start(1, "y.csv", lambda p: 1 / 0, lambda exc: ("broken", None))
-    for _ in range(100):
-        if failing.finished:
-            break
-        time.sleep(0.05)
-    assert failing.status == "failed"
-    assert failing.error == "broken"

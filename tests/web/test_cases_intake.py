@@ -15,12 +15,6 @@ from tiplab_web.audit.models import AuditEntry
 from tiplab_web.cases.models import ImportBatch
 
 
-@pytest.fixture(autouse=True)
-def _inline_jobs(settings):
-    # The test's transaction is invisible to other threads: run imports in the request.
-    settings.TIPLAB_IMPORT_JOBS_INLINE = True
-
-
 @pytest.fixture
 def profile_key():
     return cs.write_local_profile()
@@ -99,7 +93,7 @@ def test_duplicate_file_is_refused_naming_the_earlier_batch(client_as, profile_k
     assert preview.context["earlier_batch"] == first.batch_id
     page = _import(client, preview.request["PATH_INFO"])
     assert page.context["job"].status == "failed"
-    assert page.context["job"].error_batch == first.batch_id
+    assert page.context["job"].result["earlier_batch"] == first.batch_id
     assert ImportBatch.objects.count() == 1
 
 
@@ -224,9 +218,9 @@ def test_background_job_reports_progress_and_result(client_as, profile_key):
     client = client_as("analyst")
     page = _import(client, _upload(client, profile_key))
     job = page.context["job"]
-    assert job.status == "done"
+    assert job.status == "succeeded"
     assert job.percent == 100
-    fragment = client.get(reverse("cases:job_status", args=[job.id]))
+    fragment = client.get(reverse("jobs:status", args=[job.pk]))
     html = fragment.content.decode()
-    assert job.batch_id in html
+    assert reverse("cases:batch", args=[job.result["batch_id"]]) in html
     assert "hx-trigger" not in html

@@ -4,7 +4,6 @@ and helpers that make batches, records, uploads and jobs owned by a given user."
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from tiplab_web.cases import jobs, services
+from tiplab_web.cases import services
 from tiplab_web.cases.access import own_agency
 from tiplab_web.cases.models import CaseRecord, ImportBatch, RejectedRow, RowIssue
 from tiplab_web.core.access import organisation_of
@@ -134,9 +133,28 @@ def upload_without_profile_kwargs(world: Any, user: Any) -> dict[str, Any]:
 
 
 def job_kwargs(world: Any, user: Any) -> dict[str, Any]:
-    job = jobs.ImportJob(id=uuid.uuid4().hex, user_id=user.pk, file_name="police.csv",
-                         status="done", batch_id=make_batch(world, user).batch_id,
-                         finished_at=time.time())
-    with jobs._LOCK:
-        jobs._JOBS[job.id] = job
-    return {"job_id": job.id}
+    """A finished import job of ``user`` (the Jobs pages' ladder rows)."""
+    from tiplab_web.jobs.models import Job
+
+    batch = make_batch(world, user)
+    job = Job.objects.create(kind="cases.import", label="Import of police.csv", owner=user,
+                             params={"upload_id": "0" * 32}, status=Job.SUCCEEDED,
+                             result={"batch_id": batch.batch_id})
+    return {"job_id": job.pk}
+
+
+def running_job_kwargs(world: Any, user: Any) -> dict[str, Any]:
+    from tiplab_web.jobs.models import Job
+
+    job = Job.objects.create(kind="cases.import", label="Import of police.csv", owner=user,
+                             params={"upload_id": "0" * 32}, status=Job.RUNNING)
+    return {"job_id": job.pk}
+
+
+def failed_job_kwargs(world: Any, user: Any) -> dict[str, Any]:
+    from tiplab_web.jobs.models import Job
+
+    job = Job.objects.create(kind="cases.import", label="Import of police.csv", owner=user,
+                             params={"upload_id": "0" * 32}, status=Job.FAILED,
+                             error="The uploaded file is no longer available.")
+    return {"job_id": job.pk}

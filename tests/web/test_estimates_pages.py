@@ -19,11 +19,6 @@ from tiplab_web.linkage.models import LinkRun
 UK5 = "uk2013_5lists.csv"
 
 
-@pytest.fixture(autouse=True)
-def _inline(settings):
-    settings.TIPLAB_ANALYTICS_JOBS_INLINE = True
-
-
 def _post(client, **data) -> EstimationRun:
     form = {"method": "stepwise", "nboot": 0, "seed": 1234, **data}
     response = client.post(reverse("estimates:new"), form)

@@ -16,7 +16,6 @@ from tiplab_web.linkage.models import LinkDecision, LinkRun
 
 @pytest.fixture
 def seeded(db, settings):
-    settings.TIPLAB_ANALYTICS_JOBS_INLINE = True
     return ls.seed_records()
 
 
@@ -126,7 +125,6 @@ def test_review_decisions_are_stored_audited_and_respected(client_as, seeded):
 
 
 def test_analyst_cannot_review_or_see_identifiers(client_as, world, settings):
-    settings.TIPLAB_ANALYTICS_JOBS_INLINE = True
     run = ls.make_link_run(world, world.users["analyst"])
     analyst = client_as("analyst")
     assert analyst.get(reverse("linkage:review", args=[run.pk])).status_code == 403

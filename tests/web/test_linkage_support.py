@@ -116,7 +116,7 @@ def make_link_run(world: Any, user: Any, **extra: Any) -> Any:
 
     run = LinkRun.objects.create(
         organisation=organisation_of(user), created_by=user, status=LinkRun.DONE,
-        stage="done", settings={"sources": ["police", "ngo"], "mode": "clear",
+        settings={"sources": ["police", "ngo"], "mode": "clear",
                                 "threshold": None,
                                 "link_settings": {"review_low": 0.5, "review_high": 0.95}},
         records=3, persons=2, pairs_scored=1, pairs_above_threshold=1,
@@ -153,7 +153,7 @@ def make_estimation_run(world: Any, user: Any) -> Any:
 
     run = EstimationRun.objects.create(
         organisation=organisation_of(user), created_by=user, status=EstimationRun.DONE,
-        stage="done", input_kind=EstimationRun.SHIPPED, input_name="korea_palembang_3lists.csv",
+        input_kind=EstimationRun.SHIPPED, input_name="korea_palembang_3lists.csv",
         input_sha256="0" * 64, parameters={"method": "main", "nboot": 0, "seed": 1},
         result={"overall": {"method": "main", "observed": 10, "estimate": 12.5,
                             "dark_figure": 2.5, "interval": [11.0, 15.0],

@@ -23,6 +23,7 @@ from tiplab.store import run_import
 from tiplab_web import audit
 from tiplab_web.api import ERROR_RESPONSES, ErrorOut
 from tiplab_web.api_errors import error_response
+from tiplab_web.jobs.api import JobOut
 
 from . import services
 from .access import batches_for, get_batch_for, may_import, own_agency
@@ -107,11 +108,11 @@ def _out(b: ImportBatch) -> dict[str, Any]:
             "superseded_by": superseded_by, "data_version": b.data_version or None}
 
 
-def _run(request: HttpRequest, file: UploadedFile, profile: str,
-         profile_file: UploadedFile | None, supersede: str | None,
-         dry_run: bool) -> tuple[Any, Any] | HttpResponse:
-    """Validate (and unless ``dry_run`` import) one uploaded file; an error response or
-    (batch, prepared)."""
+def _profile_for(request: HttpRequest, file: UploadedFile, profile: str,
+                 profile_file: UploadedFile | None,
+                 supersede: str | None) -> tuple[str, str] | HttpResponse:
+    """Check the upload and the caller's rights; the profile's (text, label) or an error
+    response."""
     _require_intake(request)
     try:
         services.check_upload(file.name or "upload", file.size or 0)
@@ -131,6 +132,23 @@ def _run(request: HttpRequest, file: UploadedFile, profile: str,
         text, label = known.text, known.key
     if supersede:
         get_batch_for(request.user, supersede)  # 404 unless visible to this token
+    return text, label
+
+
+def _profile_error(e: ProfileError) -> HttpResponse:
+    return error_response(422, message=str(e), details=[
+        {"line": e.line, "field": e.field, "message": e.detail}])
+
+
+def _run(request: HttpRequest, file: UploadedFile, profile: str,
+         profile_file: UploadedFile | None, supersede: str | None,
+         dry_run: bool) -> tuple[Any, Any] | HttpResponse:
+    """Validate (and unless ``dry_run`` import) one uploaded file; an error response or
+    (batch, prepared)."""
+    found = _profile_for(request, file, profile, profile_file, supersede)
+    if isinstance(found, HttpResponse):
+        return found
+    text, label = found
     upload_id, path = services.save_upload(file)
     try:
         prof = services.parse(text, label)
@@ -140,8 +158,7 @@ def _run(request: HttpRequest, file: UploadedFile, profile: str,
     except DuplicateBatchError as e:
         return error_response(409, message=str(e), details=[{"batch_id": e.batch_id}])
     except ProfileError as e:
-        return error_response(422, message=str(e), details=[
-            {"line": e.line, "field": e.field, "message": e.detail}])
+        return _profile_error(e)
     except TiplabError as e:
         return error_response(422, message=str(e))
     finally:
@@ -167,6 +184,35 @@ def submit_batch(request: HttpRequest, file: File[UploadedFile],
     if info.supersedes:
         audit.record(request, "cases.supersede", b, supersedes=info.supersedes, via="api")
     return Status(201, _out(b))
+
+
+@router.post("/batches/jobs", response={202: JobOut, **SUBMIT_ERRORS},
+             summary="Submit a file as a background import job (for large files)")
+def submit_batch_job(request: HttpRequest, file: File[UploadedFile],
+                     profile: Form[str] = "",
+                     supersede: Form[str] = "",
+                     profile_file: UploadedFile | None = File(None)) -> Any:
+    """As ``POST /batches``, but the import runs on a worker: the answer (202) is the job;
+    follow it at ``/api/jobs/{id}`` until ``status`` is ``succeeded`` (``result.batch_id``
+    names the batch) or ``failed`` (``error``; ``result.earlier_batch`` for a duplicate)."""
+    from tiplab_web.jobs.api import job_out
+
+    from . import jobs
+
+    found = _profile_for(request, file, profile, profile_file, supersede)
+    if isinstance(found, HttpResponse):
+        return found
+    text, label = found
+    try:
+        services.parse(text, label)
+    except ProfileError as e:
+        return _profile_error(e)
+    upload_id = services.new_upload(request.user.pk, file, profile_text=text,
+                                    profile_label=label, source=own_agency(request.user),
+                                    supersede=supersede or None)
+    meta = services.read_meta(upload_id, request.user.pk) or {}
+    job = jobs.start(request, upload_id, meta, via="api")
+    return Status(202, job_out(job))
 
 
 @router.post("/batches/preview", response={200: PreviewOut, **SUBMIT_ERRORS},

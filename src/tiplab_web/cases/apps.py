@@ -8,6 +8,7 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import panels
+        from . import jobs, panels  # jobs: registers the "cases.import" job kind
 
         panels.register()
+        del jobs

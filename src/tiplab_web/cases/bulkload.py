@@ -28,7 +28,6 @@ import json
 import os
 import signal
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from typing import Any
 import pyarrow as pa
 
 from tiplab.streams import read_ahead
+from tiplab_web.cases.faults import pause_in_transaction
 
 EXIT_SUPERSEDED = 3
 
@@ -51,14 +51,6 @@ def _die_with_parent() -> None:
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
-
-
-def _fault_point() -> None:
-    """The atomicity test's pause inside the open transaction (see store._fault_point)."""
-    marker = os.environ.get("TIPLAB_FAULT_PAUSE_IN_TRANSACTION")
-    if marker:
-        Path(marker).write_text("in transaction", encoding="utf-8")
-        time.sleep(600)
 
 
 def _with_batch_id(source: Any, batch_pk: int,
@@ -125,7 +117,7 @@ def load(work: Path, records: Any, committed: Callable[[int], None] = lambda pk:
             if seen[0] != spec["records"]:
                 raise RuntimeError(f"received {seen[0]} of {spec['records']} records: the "
                                    "importing process stopped sending")
-            _fault_point()
+            pause_in_transaction()
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")

@@ -1,108 +1,125 @@
-"""Import jobs: run ``run_import`` off the request thread and report its progress.
+"""Imports as background jobs (kind ``cases.import``) on the job kernel (``tiplab_web.jobs``).
 
-The registry lives in the web process's memory and each import runs in a daemon thread, which
-is enough for the demo server and a single-process deployment. **Production with several
-worker processes should hand the job to a task queue** (Celery, RQ, django-q2, Django 6's
-tasks framework) and keep the job state in the database or cache; ``start`` is the one place
-to change. Settings: ``TIPLAB_IMPORT_JOBS_INLINE = True`` runs the import inside the request
-(tests use it: their database transaction is invisible to other threads).
+The web intake and the API's asynchronous submission queue the same job: it runs
+``tiplab.store.run_import`` — the same validation and all-or-nothing transaction as
+``tiplab import`` — in a worker, reports its stages, audits the import as the user who
+asked for it (with their address), discards the upload and prepares the analysis tables.
+
+Safe to re-run: an import commits in one transaction or not at all, so a worker lost before
+the commit left nothing, and a re-run imports the file; a worker lost after the commit left
+the batch, and a re-run recognises it (same file, imported since the job was created, by
+the same user) instead of reporting a duplicate. Cancellation is honoured until the
+records are written; after the commit the job finishes.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.db import close_old_connections, connections
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-log = logging.getLogger("tiplab.web.jobs")
+from tiplab.errors import DuplicateBatchError, TiplabError
+from tiplab.ingest.readers import file_sha256
+from tiplab.store import run_import
+from tiplab_web import audit
+from tiplab_web.jobs.kernel import JobContext, JobFailure, JobKind, register, submit
 
-#: How long finished jobs stay visible (seconds).
-KEEP_SECONDS = 6 * 3600
+from . import services
+from .access import get_batch_for, may_import
+from .models import ImportBatch
 
+log = logging.getLogger("tiplab.web.cases")
 
-@dataclass
-class ImportJob:
-    id: str
-    user_id: int
-    file_name: str
-    stage: str = "queued"
-    fraction: float = 0.0
-    status: str = "running"  # running, done, failed
-    batch_id: str | None = None
-    error: str | None = None
-    error_batch: str | None = None
-    started_at: float = field(default_factory=time.time)
-    finished_at: float | None = None
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.fraction)
-
-    @property
-    def finished(self) -> bool:
-        return self.status != "running"
+KIND = "cases.import"
+#: stages of ``run_import`` before its commit: a cancellation is honoured only there
+_CANCELLABLE = ("reading", "validating", "saving")
 
 
-_JOBS: dict[str, ImportJob] = {}
-_LOCK = threading.Lock()
+def start(request: Any, upload_id: str, meta: dict[str, Any], *, via: str = "web") -> Any:
+    """Queue the import of an upload; returns the job."""
+    name = Path(meta.get("file_name") or meta["path"]).name
+    return submit(request, KIND, {"upload_id": upload_id, "via": via},
+                  label=_("Import of %(file)s") % {"file": name})
 
 
-def get(job_id: str, user_id: int) -> ImportJob | None:
-    """The job if it exists and belongs to ``user_id`` (others get None → 404)."""
-    with _LOCK:
-        job = _JOBS.get(job_id)
-    return job if job is not None and job.user_id == user_id else None
+def _details(batch: Any) -> dict[str, Any]:
+    return {"file": batch.file_name, "sha256": batch.sha256, "profile": batch.profile,
+            "rows": batch.rows, "accepted": batch.accepted, "rejected": batch.rejected,
+            "warnings": batch.warnings, "supersedes": batch.supersedes}
 
 
-def _prune() -> None:
-    cutoff = time.time() - KEEP_SECONDS
-    with _LOCK:
-        for key in [k for k, j in _JOBS.items() if j.finished_at and j.finished_at < cutoff]:
-            del _JOBS[key]
+def _adopt_committed(ctx: JobContext) -> ImportBatch | None:
+    """The batch an earlier attempt of this job committed (its worker was lost after)."""
+    sha = ctx.params.get("sha256")
+    if ctx.attempt <= 1 or not sha:
+        return None
+    return ImportBatch.objects.filter(
+        sha256=sha, imported_at__gte=ctx.job.created_at,
+        imported_by=ctx.user.get_username()).first()
 
 
-def start(user_id: int, file_name: str,
-          work: Callable[[Callable[[str, float], None]], tuple[str, Any]],
-          on_error: Callable[[Exception], tuple[str, str | None]]) -> ImportJob:
-    """Run ``work(progress)`` (returns (batch_id, anything)) as a job.
+def _result(batch: Any) -> dict[str, Any]:
+    return {"batch_id": batch.batch_id, "rows": batch.rows, "accepted": batch.accepted,
+            "rejected": batch.rejected, "warnings": batch.warnings}
 
-    ``on_error(exc)`` turns an exception into (message shown to the user, earlier batch id)."""
-    _prune()
-    job = ImportJob(id=uuid.uuid4().hex, user_id=user_id, file_name=Path(file_name).name)
-    with _LOCK:
-        _JOBS[job.id] = job
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    user = ctx.user
+    if not may_import(user):
+        raise JobFailure(_("Your role no longer allows imports; nothing was imported."))
+    upload_id = ctx.params["upload_id"]
+    adopted = _adopt_committed(ctx)
+    if adopted is not None:
+        log.info("job %s: batch %s was committed by an earlier attempt", ctx.job.pk,
+                 adopted.batch_id)
+        services.discard_upload(upload_id)
+        return _result(adopted)
+    meta = services.read_meta(upload_id, user.pk)
+    if meta is None:
+        raise JobFailure(_("The uploaded file is no longer available; upload it again."))
+    if meta.get("supersede"):
+        get_batch_for(user, meta["supersede"])  # still visible to this user?
+    ctx.remember(sha256=file_sha256(Path(meta["path"])))
 
     def progress(stage: str, fraction: float) -> None:
-        job.stage, job.fraction = stage, max(job.fraction, fraction)
+        if stage in _CANCELLABLE:
+            ctx.progress(stage, fraction)
+        else:  # committed: report, but no longer stop
+            ctx.report(stage, fraction)
 
-    def run() -> None:
-        try:
-            job.batch_id, _ = work(progress)
-            job.status = "done"
-            job.stage, job.fraction = "done", 1.0
-        except Exception as exc:  # reported on the page; unexpected ones are logged
-            job.error, job.error_batch = on_error(exc)
-            job.status = "failed"
-        finally:
-            job.finished_at = time.time()
+    try:
+        profile = services.parse(meta["profile_text"], meta["profile_label"])
+        batch, _prepared = run_import(services.store(), meta["path"], profile,
+                                      meta.get("source"), user=user.get_username(),
+                                      supersede=meta.get("supersede"), progress=progress)
+    except DuplicateBatchError as e:
+        raise JobFailure(str(e), earlier_batch=e.batch_id) from e
+    except TiplabError as e:
+        raise JobFailure(str(e)) from e
+    assert batch is not None
+    obj = ImportBatch.objects.get(batch_id=batch.batch_id)
+    request = ctx.request
+    via = ctx.params.get("via", "web")
+    audit.record(request, "cases.import", obj, **_details(batch),
+                 **({"via": via} if via != "web" else {}))
+    if batch.supersedes:
+        audit.record(request, "cases.supersede", obj, supersedes=batch.supersedes,
+                     **({"via": via} if via != "web" else {}))
+    services.discard_upload(upload_id)
+    ctx.report("preparing analyses", 1.0)
+    services.prepare_analyses()
+    return _result(batch)
 
-    if getattr(settings, "TIPLAB_IMPORT_JOBS_INLINE", False):
-        run()
-    else:
-        def in_thread() -> None:
-            close_old_connections()
-            try:
-                run()
-            finally:
-                connections.close_all()
 
-        threading.Thread(target=in_thread, name=f"import-{job.id[:8]}", daemon=True).start()
-    return job
+def _result_url(job: Any) -> str | None:
+    batch = (job.result or {}).get("batch_id")
+    return reverse("cases:batch", args=[batch]) if batch else None
+
+
+register(JobKind(name=KIND, run=run, label=gettext_lazy("Import"), retry_safe=True,
+                 result_url=_result_url, result_template="cases/_import_result.html",
+                 capability="cases.import"))

@@ -37,6 +37,7 @@ from tiplab.records.schema import CASE_SCHEMA
 from tiplab.snapshot import SnapshotBatch
 from tiplab.store import BatchInfo
 
+from .faults import pause_in_transaction
 from .models import AggregateRecord, CaseRecord, ImportBatch, RejectedRow, RowIssue
 
 LIST_FIELDS = {"transit_countries", "exploitation_forms", "labour_sectors",
@@ -216,7 +217,7 @@ class DjangoCaseStore:
             rows = self._record_rows(records, batch.pk, prepared.kind, connection.vendor)
             self._bulk_insert(connection, model, rows)
             self._save_rejects(rej, redacted, sealed, batch)
-            _fault_point()
+            pause_in_transaction()
             self._bulk_insert(connection, RowIssue, self._issue_rows(r.issues, batch.pk))
         return _info(batch)
 
@@ -579,20 +580,6 @@ def _bulk_sqlite_file(connection: Any) -> str | None:
     if connection.is_in_memory_db() or connection.in_atomic_block:
         return None
     return str(connection.settings_dict["NAME"])
-
-
-def _fault_point() -> None:
-    """Fault injection for the atomicity test: pause inside the open transaction.
-
-    When ``TIPLAB_FAULT_PAUSE_IN_TRANSACTION`` names a file, write it and sleep, so the test
-    can ``kill -9`` the process with records written but not committed. Unset in normal use.
-    """
-    marker = os.environ.get("TIPLAB_FAULT_PAUSE_IN_TRANSACTION")
-    if marker:
-        import time
-
-        Path(marker).write_text("in transaction", encoding="utf-8")
-        time.sleep(600)
 
 
 def record_count_by_source_year() -> list[tuple[str, int, int]]:

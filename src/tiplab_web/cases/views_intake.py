@@ -4,7 +4,6 @@ supersede. Agency reporters work on their own agency's data only (404 for the re
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from django.contrib import messages
@@ -154,67 +153,17 @@ def intake_replace(request: HttpRequest, upload_id: str) -> HttpResponse:
     return redirect("cases:intake_preview", upload_id=upload_id)
 
 
-def _import_error(exc: Exception) -> tuple[str, str | None]:
-    if isinstance(exc, DuplicateBatchError):
-        return str(exc), exc.batch_id
-    if isinstance(exc, TiplabError):
-        return str(exc), None
-    log.exception("import failed")
-    return _("The import failed unexpectedly; the error has been logged. Nothing was "
-             "imported."), None
-
-
 @require_POST
 @intake_required
 def intake_confirm(request: HttpRequest, upload_id: str) -> HttpResponse:
-    """Start the import (all of the file or nothing) as a background job."""
+    """Queue the import (all of the file or nothing) as a background job and follow it."""
     meta = _meta_or_404(request, upload_id)
     if not meta.get("profile_text"):
         return redirect("cases:intake_profile", upload_id=upload_id)
     if meta.get("supersede"):
         get_batch_for(request.user, meta["supersede"])  # still visible to this user?
-    username = request.user.get_username()
-
-    def work(progress: Any) -> tuple[str, Any]:
-        profile = services.parse(meta["profile_text"], meta["profile_label"])
-        batch, _prepared = run_import(services.store(), meta["path"], profile,
-                                      meta.get("source"), user=username,
-                                      supersede=meta.get("supersede"), progress=progress)
-        assert batch is not None
-        obj = ImportBatch.objects.get(batch_id=batch.batch_id)
-        details = {"file": batch.file_name, "sha256": batch.sha256, "profile": batch.profile,
-                   "rows": batch.rows, "accepted": batch.accepted, "rejected": batch.rejected,
-                   "warnings": batch.warnings, "supersedes": batch.supersedes}
-        audit.record(request, "cases.import", obj, **details)
-        if batch.supersedes:
-            audit.record(request, "cases.supersede", obj, supersedes=batch.supersedes)
-        services.discard_upload(upload_id)
-        progress("preparing analyses", 1.0)
-        services.prepare_analyses()
-        return batch.batch_id, batch
-
-    job = jobs.start(request.user.pk, Path(meta["path"]).name, work, _import_error)
-    return redirect("cases:job", job_id=job.id)
-
-
-def _job_or_404(request: HttpRequest, job_id: str) -> jobs.ImportJob:
-    job = jobs.get(job_id, request.user.pk)
-    if job is None:
-        raise Http404
-    return job
-
-
-@require_GET
-@intake_required
-def job(request: HttpRequest, job_id: str) -> HttpResponse:
-    return render(request, "cases/job.html", {"job": _job_or_404(request, job_id)})
-
-
-@require_GET
-@intake_required
-def job_status(request: HttpRequest, job_id: str) -> HttpResponse:
-    """The progress fragment; htmx polls it every second while the job runs."""
-    return render(request, "cases/job_status.html", {"job": _job_or_404(request, job_id)})
+    job = jobs.start(request, upload_id, meta)
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @require_GET

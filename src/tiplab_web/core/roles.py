@@ -69,6 +69,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "consultations.comment": frozenset({STAKEHOLDER, POLICY_OFFICER}),
     "consultations.manage": frozenset({POLICY_OFFICER}),
     "audit.view": frozenset({ADMINISTRATOR}),
+    # background jobs: everyone who can start one follows their own; administrators keep
+    # the queue healthy (every job's metadata, cancel), without its results
+    "jobs.view": _SIGNED_IN - {STAKEHOLDER},
+    "jobs.operate": frozenset({ADMINISTRATOR}),
     "users.manage": frozenset({ADMINISTRATOR}),
     # API tokens bypass the browser's second factor, so 2FA roles cannot hold them.
     "api.tokens": frozenset({AGENCY_REPORTER, ANALYST}),

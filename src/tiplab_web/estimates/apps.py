@@ -21,6 +21,10 @@ class EstimatesConfig(AppConfig):
     def ready(self) -> None:
         from tiplab_web.core import nav, panels
 
+        from .services import register_jobs
+
+        register_jobs()
+
         nav.register(nav.NavItem(key="estimates", label=_("Estimates"),
                                  url_name="estimates:runs", capability="insights.view",
                                  order=40))

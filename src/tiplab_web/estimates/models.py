@@ -20,7 +20,6 @@ class EstimationRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=STATUS, default=RUNNING)
-    stage = models.CharField(max_length=60, default="queued")
     error = models.TextField(blank=True)
     #: provenance of the input: a link run's person table, or a file and its SHA-256
     input_kind = models.CharField(max_length=10, choices=INPUTS)

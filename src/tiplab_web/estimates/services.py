@@ -11,24 +11,25 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tiplab.estimation import (
     METHODS,
     CaptureTable,
-    EstimationError,
     estimate,
     estimate_strata,
     sensitivity_table,
     sparse_warnings,
 )
 from tiplab_web import audit
-from tiplab_web.linkage import background
 from tiplab_web.linkage.services import persons_path
 
 from .models import EstimationRun
 
 log = logging.getLogger("tiplab.web.estimates")
+
+JOB_KIND = "estimates.run"
 
 STRATA = ("year", "region_of_exploitation", "sex", "age_band", "exploitation_form")
 #: the methods offered on the form (``fixed`` needs a model formula: CLI only for now)
@@ -98,79 +99,77 @@ def start_run(request: Any, *, input_kind: str, parameters: dict[str, Any],
     audit.record(request, "estimates.run", run, input=run.input_kind, name=run.input_name,
                  sha256=run.input_sha256, link_run=link_run.pk if link_run else None,
                  data_version=run.data_version, **parameters)
-    background.start(f"estimate-{run.pk}", lambda: execute(run.pk))
+    from tiplab_web.jobs.kernel import submit
+
+    submit(request, JOB_KIND, {"run": run.pk}, target=run,
+           label=_("Estimation #%(n)d (%(input)s)") % {"n": run.pk, "input": run.input_name})
     return run
 
 
-def _stage(run: EstimationRun, stage: str) -> None:
-    run.stage = stage
-    background.save(run, update_fields=["stage"])
-
-
-def execute(run_id: int) -> None:
-    run = EstimationRun.objects.select_related("link_run").get(pk=run_id)
+def execute(run: EstimationRun, ctx: Any) -> None:
     p = run.parameters
     kw = {"nboot": int(p.get("nboot", 1000)), "seed": p.get("seed")}
-    try:
-        _stage(run, "reading the input")
-        path = input_path(run)
-        strat = None
-        notes: list[str] = []
-        if run.input_kind == EstimationRun.LINK_RUN:
-            by = list(p.get("by") or [])
-            tables = CaptureTable.from_person_table(path, by=by,
-                                                    pool_below=int(p.get("pool_below") or 0))
-            table = tables.total()
-            notes += list(tables.warnings)
-        else:
-            table = CaptureTable.from_csv(path)
-            tables, by = None, []
-        table, dropped = table.remove_noninformative_lists()
-        notes += [f"list dropped: {d}" for d in dropped]
-        _stage(run, "estimating" + (" with the bootstrap" if kw["nboot"] else ""))
-        overall = estimate(table, p.get("method", "stepwise"), **kw)
-        overall.source = run.input_name
-        if run.data_version:  # else keep the table's own fingerprint
-            overall.data_version = run.data_version
-        result: dict[str, Any] = {
-            "overall": overall.to_dict(),
-            "warnings": notes + [w for w in sparse_warnings(table) if w not in overall.warnings],
-            "lists": list(table.names),
-            "list_sizes": table.list_sizes(),
-        }
-        charts: dict[str, Any] = {}
-        if overall.bootstrap is not None:
-            from tiplab.estimation.charts import bootstrap_chart
+    ctx.progress("reading the input", 0.0)
+    path = input_path(run)
+    strat = None
+    notes: list[str] = []
+    if run.input_kind == EstimationRun.LINK_RUN:
+        by = list(p.get("by") or [])
+        tables = CaptureTable.from_person_table(path, by=by,
+                                                pool_below=int(p.get("pool_below") or 0))
+        table = tables.total()
+        notes += list(tables.warnings)
+    else:
+        table = CaptureTable.from_csv(path)
+        tables, by = None, []
+    table, dropped = table.remove_noninformative_lists()
+    notes += [f"list dropped: {d}" for d in dropped]
+    ctx.progress("estimating" + (" with the bootstrap" if kw["nboot"] else ""), 0.1)
+    overall = estimate(table, p.get("method", "stepwise"), **kw)
+    overall.source = run.input_name
+    if run.data_version:  # else keep the table's own fingerprint
+        overall.data_version = run.data_version
+    result: dict[str, Any] = {
+        "overall": overall.to_dict(),
+        "warnings": notes + [w for w in sparse_warnings(table) if w not in overall.warnings],
+        "lists": list(table.names),
+        "list_sizes": table.list_sizes(),
+    }
+    charts: dict[str, Any] = {}
+    if overall.bootstrap is not None:
+        from tiplab.estimation.charts import bootstrap_chart
 
-            charts["bootstrap"] = bootstrap_chart(overall)
-        if tables is not None and by:
-            _stage(run, "estimating each stratum")
-            strat = estimate_strata(tables, p.get("method", "stepwise"), **kw)
-            result["strata"] = strat.to_dict()
-            if strat.results():
-                from tiplab.estimation.charts import strata_chart
+        charts["bootstrap"] = bootstrap_chart(overall)
+    if tables is not None and by:
+        ctx.progress("estimating each stratum", 0.4)
+        strat = estimate_strata(tables, p.get("method", "stepwise"), **kw)
+        result["strata"] = strat.to_dict()
+        if strat.results():
+            from tiplab.estimation.charts import strata_chart
 
-                charts["strata"] = strata_chart(strat)
-        if p.get("sensitivity"):
-            _stage(run, "sensitivity across methods")
-            sens = sensitivity_table(table)
-            result["sensitivity"] = sens.to_dict()
-            result["sensitivity_range"] = list(sens.range())
-            from tiplab.estimation.charts import estimates_chart
+            charts["strata"] = strata_chart(strat)
+    if p.get("sensitivity"):
+        ctx.progress("sensitivity across methods", 0.7)
+        sens = sensitivity_table(table)
+        result["sensitivity"] = sens.to_dict()
+        result["sensitivity_range"] = list(sens.range())
+        from tiplab.estimation.charts import estimates_chart
 
-            charts["methods"] = estimates_chart(sens)
-        _stage(run, "drawing the charts")
-        write_charts(run, charts)
-        result["charts"] = sorted(charts)
-        run.result = result
-        run.status, run.stage = EstimationRun.DONE, "done"
-    except EstimationError as e:
-        run.status, run.stage, run.error = EstimationRun.FAILED, "failed", str(e)[:2000]
-    except Exception as e:  # shown on the run page; the traceback goes to the log
-        log.exception("estimation run %s failed", run_id)
-        run.status, run.stage, run.error = EstimationRun.FAILED, "failed", str(e)[:2000]
-    run.finished_at = timezone.now()
-    background.save(run)
+        charts["methods"] = estimates_chart(sens)
+    ctx.progress("drawing the charts", 0.9)
+    write_charts(run, charts)
+    result["charts"] = sorted(charts)
+    run.result = result
+    ctx.report("saving", 0.95)
+    run.save(update_fields=["result"])
+
+
+def register_jobs() -> None:
+    from tiplab_web.jobs.kernel import register
+    from tiplab_web.jobs.runs import run_kind
+
+    register(run_kind(JOB_KIND, EstimationRun, execute, label=gettext_lazy("Estimation"),
+                      url_name="estimates:run", capability="insights.view"))
 
 
 def write_charts(run: EstimationRun, charts: dict[str, Any]) -> None:

@@ -7,10 +7,12 @@ import json
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from tiplab_web import audit
 from tiplab_web.core.access import can, capability_required
+from tiplab_web.jobs.views import target_context
 from tiplab_web.linkage.access import runs_for as link_runs_for
 
 from . import services
@@ -55,14 +57,16 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run, "o": o, "strata": strata,
         "sensitivity": (run.result.get("sensitivity") or {}).get("rows", []),
         "charts": run.result.get("charts", []),
-        "can_run": can(request.user, "estimates.run")})
+        "can_run": can(request.user, "estimates.run"),
+        **target_context(request, run, reverse("estimates:run", args=[run.pk]))})
 
 
 @require_GET
 @capability_required("insights.view")
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_run_for(request.user, pk)
-    response = render(request, "estimates/_status.html", {"run": run})
+    response = render(request, "estimates/_status.html", {
+        "run": run, **target_context(request, run, reverse("estimates:run", args=[run.pk]))})
     if run.finished and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
     return response

@@ -21,6 +21,10 @@ class LinkageConfig(AppConfig):
     def ready(self) -> None:
         from tiplab_web.core import nav, panels
 
+        from .services import register_jobs
+
+        register_jobs()
+
         nav.register(nav.NavItem(key="linkage", label=_("Linkage"), url_name="linkage:runs",
                                  capability="linkage.run", order=30))
         panels.register(panels.Panel(

@@ -21,7 +21,6 @@ class LinkRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=STATUS, default=RUNNING)
-    stage = models.CharField(max_length=60, default="queued")
     error = models.TextField(blank=True)
     data_version = models.CharField(max_length=80, blank=True)
     #: sources, mode, threshold (None = the model's choice), LinkSettings as JSON

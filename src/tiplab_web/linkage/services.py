@@ -22,17 +22,19 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.db.models import Count
-from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tiplab.linkage import LinkInput, LinkSettings, evaluate_clusters, link
 from tiplab.linkage.review import DECISION_SCHEMA
 from tiplab_web import audit
 from tiplab_web.cases.models import CaseRecord, ImportBatch
 
-from . import background
 from .models import LinkDecision, LinkRun
 
 log = logging.getLogger("tiplab.web.linkage")
+
+JOB_KIND = "linkage.run"
 
 #: store column -> linkage role
 ROLES = {
@@ -133,8 +135,9 @@ def truth_file() -> Path | None:
 
 
 def start_run(request: Any, sources: list[str], threshold: float | None) -> LinkRun:
-    """Create the run, audit it, and start the linkage in the background."""
+    """Create the run, audit it, and queue the linkage as a background job."""
     from tiplab_web.core.access import organisation_of
+    from tiplab_web.jobs.kernel import submit
 
     link_settings = LinkSettings(threshold=threshold)
     run = LinkRun.objects.create(
@@ -145,64 +148,57 @@ def start_run(request: Any, sources: list[str], threshold: float | None) -> Link
     audit.record(request, "linkage.run", run, sources=sorted(sources), threshold=threshold,
                  identifiers="bulk access to the decrypted identifiers of these agencies",
                  data_version=run.data_version)
-    background.start(f"link-{run.pk}", lambda: execute(run.pk))
+    submit(request, JOB_KIND, {"run": run.pk}, target=run,
+           label=_("Record linkage #%(n)d (%(sources)s)")
+           % {"n": run.pk, "sources": ", ".join(sorted(sources))})
     return run
 
 
-def _stage(run: LinkRun, stage: str) -> None:
-    run.stage = stage
-    background.save(run, update_fields=["stage"])
-
-
-def execute(run_id: int) -> None:
+def execute(run: LinkRun, ctx: Any) -> None:
     """The background part of a run: link, write the files, record the counts."""
-    run = LinkRun.objects.select_related("created_by").get(pk=run_id)
-    try:
-        _stage(run, "reading records")
-        table = store().linkage_records(with_identifiers=True)
-        sources = run.sources
-        table = table.filter(pc.is_in(table.column("source_agency"),
-                                      pa.array(sources, pa.string())))
-        audit.record(run.created_by, "linkage.identifiers_accessed", run, records=table.num_rows,
-                     sources=sources, purpose="record linkage (in memory, not stored)")
-        inputs = link_inputs(table, sources)
-        if not inputs:
-            raise ValueError("none of the chosen agencies has active records")
-        decisions = decisions_table()
-        _stage(run, "linking")
-        result = link(inputs, LinkSettings(**run.settings["link_settings"]),
-                      decisions=decisions if decisions.num_rows else None)
-        del table, inputs  # the identifiers go out of scope here
-        result.standardised = None
-        _stage(run, "writing results")
-        write_results(run, result)
-        summary = result.summary()
-        patterns, by_n = capture_patterns(result.persons)
-        run.records = result.n_records
-        run.persons = result.n_persons
-        run.pairs_scored = summary["pairs_scored"]
-        run.pairs_above_threshold = summary["pairs_above_threshold"]
-        run.records_by_agency = summary["sources"]
-        run.threshold = result.threshold.threshold
-        run.threshold_choice = result.threshold.to_dict()
-        run.capture_patterns = patterns
-        run.persons_by_agency_count = by_n
-        run.decisions_applied = decisions.num_rows
-        run.conflicts = summary["conflicts"]
-        run.review_pairs = pq.read_metadata(run_dir(run) / "review_queue.parquet").num_rows
-        run.timings = summary["timings"]
-        truth = truth_file()
-        if truth is not None:
-            _stage(run, "checking against the truth file")
-            t = pacsv.read_csv(truth, convert_options=pacsv.ConvertOptions(
-                column_types={"record_id": pa.string(), "true_id": pa.string()}))
-            run.quality = evaluate_clusters(result.clusters, t).to_dict()
-        run.status, run.stage = LinkRun.DONE, "done"
-    except Exception as e:  # shown on the run page; details in the log
-        log.exception("link run %s failed", run_id)
-        run.status, run.stage, run.error = LinkRun.FAILED, "failed", str(e)[:2000]
-    run.finished_at = timezone.now()
-    background.save(run)
+    from tiplab_web.jobs.kernel import JobFailure
+
+    ctx.progress("reading records", 0.0)
+    table = store().linkage_records(with_identifiers=True)
+    sources = run.sources
+    table = table.filter(pc.is_in(table.column("source_agency"),
+                                  pa.array(sources, pa.string())))
+    audit.record(run.created_by, "linkage.identifiers_accessed", run, records=table.num_rows,
+                 sources=sources, purpose="record linkage (in memory, not stored)")
+    inputs = link_inputs(table, sources)
+    if not inputs:
+        raise JobFailure(_("None of the chosen agencies has active records."))
+    decisions = decisions_table()
+    ctx.progress("linking", 0.1)
+    result = link(inputs, LinkSettings(**run.settings["link_settings"]),
+                  decisions=decisions if decisions.num_rows else None)
+    del table, inputs  # the identifiers go out of scope here
+    result.standardised = None
+    ctx.progress("writing results", 0.8)
+    write_results(run, result)
+    summary = result.summary()
+    patterns, by_n = capture_patterns(result.persons)
+    run.records = result.n_records
+    run.persons = result.n_persons
+    run.pairs_scored = summary["pairs_scored"]
+    run.pairs_above_threshold = summary["pairs_above_threshold"]
+    run.records_by_agency = summary["sources"]
+    run.threshold = result.threshold.threshold
+    run.threshold_choice = result.threshold.to_dict()
+    run.capture_patterns = patterns
+    run.persons_by_agency_count = by_n
+    run.decisions_applied = decisions.num_rows
+    run.conflicts = summary["conflicts"]
+    run.review_pairs = pq.read_metadata(run_dir(run) / "review_queue.parquet").num_rows
+    run.timings = summary["timings"]
+    truth = truth_file()
+    if truth is not None:
+        ctx.progress("checking against the truth file", 0.9)
+        t = pacsv.read_csv(truth, convert_options=pacsv.ConvertOptions(
+            column_types={"record_id": pa.string(), "true_id": pa.string()}))
+        run.quality = evaluate_clusters(result.clusters, t).to_dict()
+    ctx.report("saving", 0.95)
+    run.save()
 
 
 def write_results(run: LinkRun, result: Any) -> Path:
@@ -320,3 +316,11 @@ def decide(request: Any, run: LinkRun, pair: QueuedPair, decision: str) -> LinkD
                  pair=f"{pair.source_l}:{pair.record_id_l} ~ {pair.source_r}:{pair.record_id_r}",
                  match_probability=round(pair.match_probability, 4))
     return d
+
+
+def register_jobs() -> None:
+    from tiplab_web.jobs.kernel import register
+    from tiplab_web.jobs.runs import run_kind
+
+    register(run_kind(JOB_KIND, LinkRun, execute, label=gettext_lazy("Record linkage"),
+                      url_name="linkage:run", capability="linkage.run"))

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from tiplab_web import audit
 from tiplab_web.core.access import can, capability_required
 from tiplab_web.core.reauth import require_recent_password
+from tiplab_web.jobs.views import target_context
 
 from . import services
 from .access import get_run_for, runs_for
@@ -38,7 +39,8 @@ def _run_context(request: HttpRequest, run: LinkRun) -> dict[str, object]:
         row["chosen"] = run.threshold is not None and abs(row["threshold"] - run.threshold) < 1e-9
     return {"run": run, "tradeoff": tradeoff,
             "can_review": can(request.user, "linkage.review"),
-            "can_estimate": can(request.user, "estimates.run")}
+            "can_estimate": can(request.user, "estimates.run"),
+            **target_context(request, run, reverse("linkage:run", args=[run.pk]))}
 
 
 @require_GET
@@ -53,7 +55,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The status fragment htmx polls every second; a finished run reloads the page."""
     run = get_run_for(request.user, pk)
-    response = render(request, "linkage/_status.html", {"run": run})
+    response = render(request, "linkage/_status.html", {
+        "run": run, **target_context(request, run, reverse("linkage:run", args=[run.pk]))})
     if run.finished and request.headers.get("HX-Request"):
         response["HX-Refresh"] = "true"
     return response

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tiplab.config import data_dir
+from tiplab_web.logs import logging_config
 
 
 def _env_int(name: str, default: int) -> int:
@@ -52,6 +53,9 @@ INSTALLED_APPS = [
     "tiplab_web.linkage",
     "tiplab_web.estimates",
     "tiplab_web.insights",
+    "django_tasks",
+    "django_tasks_db",
+    "tiplab_web.jobs",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +112,9 @@ def _database() -> dict[str, object]:
             "HOST": u.hostname or "",
             "PORT": str(u.port or ""),
             "CONN_MAX_AGE": 60,
+            # a connection broken by a database restart is noticed and replaced at the
+            # start of the next request (no web process restart needed)
+            "CONN_HEALTH_CHECKS": True,
         }
     if url and not url.startswith("sqlite"):
         from django.core.exceptions import ImproperlyConfigured
@@ -211,6 +218,17 @@ TIPLAB_CSP = {
     "frame-ancestors": "'none'",
 }
 
+# Background jobs (tiplab_web.jobs): Django's tasks API, database backend — the same
+# database as everything else (SQLite embedded, PostgreSQL in production); workers run
+# ``manage.py jobs_worker`` (``make run`` and ``tiplab-web serve`` start them).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+#: seconds without a heartbeat after which a running job's worker counts as lost
+TIPLAB_JOBS_STALE_SECONDS = _env_int("TIPLAB_JOBS_STALE_SECONDS", 60)
+TIPLAB_JOBS_HEARTBEAT_SECONDS = _env_int("TIPLAB_JOBS_HEARTBEAT_SECONDS", 5)
+TIPLAB_JOBS_REAP_SECONDS = _env_int("TIPLAB_JOBS_REAP_SECONDS", 30)
+#: attempts of a retry-safe job whose worker was lost before it is marked failed
+TIPLAB_JOBS_MAX_ATTEMPTS = 3
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
@@ -234,9 +252,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "uploads"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"tiplab": {"handlers": ["console"], "level": "INFO"}},
-}
+# Logs go to standard error: as text by default, one JSON object per line with
+# TIPLAB_LOG_FORMAT=json (settings.production's default; tiplab_web.logs).
+TIPLAB_LOG_FORMAT = os.environ.get("TIPLAB_LOG_FORMAT", "text")
+if TIPLAB_LOG_FORMAT not in ("text", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"TIPLAB_LOG_FORMAT={TIPLAB_LOG_FORMAT!r}: use text or json")
+LOGGING = logging_config(TIPLAB_LOG_FORMAT)

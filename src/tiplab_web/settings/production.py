@@ -112,3 +112,13 @@ EMAIL_HOST_PASSWORD = _read_secret("TIPLAB_SMTP_PASSWORD")
 EMAIL_USE_TLS = True
 
 TIPLAB_AUDIT_DB_TRIGGERS = True
+
+# Structured logs unless told otherwise (TIPLAB_LOG_FORMAT=text).
+if not os.environ.get("TIPLAB_LOG_FORMAT"):
+    from tiplab_web.logs import logging_config
+
+    TIPLAB_LOG_FORMAT = "json"
+    LOGGING = logging_config("json")
+
+# Health checks come from the proxy or a load balancer over plain HTTP on the host itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -23,6 +23,9 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tes
 # triggers would refuse; tests that check the triggers install them themselves.
 TIPLAB_AUDIT_DB_TRIGGERS = False
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Jobs run inside the request (the test's transaction is invisible to a worker process);
+# tests of workers, faults and the production server start real processes themselves.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns if missing
 
 # A second database for the tests marked `postgres` (CI sets the URL; .ci/run starts a server).
