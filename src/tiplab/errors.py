@@ -52,3 +52,32 @@ class DuplicateBatchError(IngestError):
 
 class StoreNotConfigured(TiplabError):
     """No system-of-record store plug-in is installed or configured."""
+
+
+class StorageFullError(IngestError):
+    """The disk that holds the data directory is full; nothing partial was left behind."""
+
+
+class SnapshotWriteError(IngestError):
+    """The batch is stored, but the analytics snapshot could not be brought up to date."""
+
+    def __init__(self, message: str, *, batch_id: str) -> None:
+        super().__init__(message)
+        self.batch_id = batch_id
+
+
+_FULL_MARKERS = ("no space left on device", "disk is full", "database or disk is full")
+
+
+def is_storage_full(error: BaseException | str) -> bool:
+    """True when ``error`` (an exception or a message) says the disk is full."""
+    import errno
+
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(error).lower()
+    return any(m in text for m in _FULL_MARKERS)
+
+
+STORAGE_FULL_MESSAGE = ("the disk that holds tiplab's data is full: nothing was imported. "
+                        "Free space on it (or move the data directory), then import again.")

@@ -79,8 +79,12 @@ def write_batch(data_dir: Path, kind: str, batch_id: str, table: pa.Table) -> st
     d.mkdir(parents=True, exist_ok=True)
     name = f"{kind}-{batch_id}.parquet"
     tmp = d / (name + ".tmp")
-    pq.write_table(analytic_table(table, kind, batch_id), tmp, compression="zstd")
-    os.replace(tmp, d / name)
+    try:
+        pq.write_table(analytic_table(table, kind, batch_id), tmp, compression="zstd")
+        os.replace(tmp, d / name)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a half-written file must not stay behind
+        raise
     return name
 
 
@@ -103,8 +107,12 @@ def write_manifest(data_dir: Path, batches: list[SnapshotBatch]) -> Snapshot:
         "batches": [b.__dict__ for b in batches],
     }
     tmp = root / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(body, indent=1), encoding="utf-8")
-    os.replace(tmp, root / MANIFEST)
+    try:
+        tmp.write_text(json.dumps(body, indent=1), encoding="utf-8")
+        os.replace(tmp, root / MANIFEST)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # the old manifest stays whole
+        raise
     return snap
 
 

@@ -22,7 +22,15 @@ import pyarrow as pa
 
 from tiplab.config import data_dir as default_data_dir
 from tiplab.config import key_dir
-from tiplab.errors import DuplicateBatchError, IngestError, StoreNotConfigured
+from tiplab.errors import (
+    STORAGE_FULL_MESSAGE,
+    DuplicateBatchError,
+    IngestError,
+    SnapshotWriteError,
+    StorageFullError,
+    StoreNotConfigured,
+    is_storage_full,
+)
 from tiplab.ingest.pipeline import PreparedImport, prepare_import
 from tiplab.ingest.profiles import Profile, load_profile
 from tiplab.ingest.readers import file_sha256
@@ -170,10 +178,23 @@ def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile 
     protected: Iterable[pa.Table] = (
         seal_chunks(accepted, load_keyring(key_dir(store.data_dir)))
         if prof.kind == "case" else [accepted])
-    batch = store.save_import(prepared, protected, user=user, supersede=supersede)
+    try:
+        batch = store.save_import(prepared, protected, user=user, supersede=supersede)
+    except OSError as e:  # the store's transaction did not commit
+        if is_storage_full(e):
+            raise StorageFullError(STORAGE_FULL_MESSAGE) from e
+        raise
     report("snapshot", 0.9)
     # The snapshot holds no identifiers: the accepted table gives the same file as the sealed.
-    refresh_snapshot(store, written={batch.batch_id: (prof.kind, accepted)})
+    try:
+        refresh_snapshot(store, written={batch.batch_id: (prof.kind, accepted)})
+    except OSError as e:
+        reason = "the disk is full" if is_storage_full(e) else (e.strerror or str(e))
+        raise SnapshotWriteError(
+            f"batch {batch.batch_id} was imported, but the analytics snapshot could not be "
+            f"written ({reason}); analyses show the data as it was before this import until "
+            "it is rebuilt: free space, then run `tiplab snapshot --rebuild` (the next "
+            "import rebuilds it too)", batch_id=batch.batch_id) from e
     report("done", 1.0)
     return store.get_batch(batch.batch_id), prepared
 

@@ -8,6 +8,7 @@ from django.urls import include, path
 from tiplab_web.api import api
 from tiplab_web.core.health import healthz
 
+handler400 = "tiplab_web.core.errors.bad_request"
 handler500 = "tiplab_web.core.errors.server_error"
 
 urlpatterns = [

@@ -163,3 +163,22 @@ def test_json_log_lines_carry_fields_extras_and_tracebacks():
     line = json.loads(fmt.format(access))
     assert (line["method"], line["path"], line["status"], line["duration_ms"]) == (
         "GET", "/healthz", "200", "12")
+
+
+def test_a_session_lost_with_the_database_is_503_not_400(world, monkeypatch):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    client = sign_in(Client(raise_request_exception=False), world.users["analyst"])
+
+    def save_fails(self, must_create=False):
+        try:
+            raise OperationalError("the connection is lost")
+        except OperationalError:
+            from django.contrib.sessions.backends.base import UpdateError
+
+            raise UpdateError from None  # what Django's db backend raises, in that context
+
+    monkeypatch.setattr(SessionStore, "save", save_fails)
+    response = client.get("/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"

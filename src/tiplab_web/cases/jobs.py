@@ -22,9 +22,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tiplab.errors import DuplicateBatchError, TiplabError
+from tiplab.errors import DuplicateBatchError, SnapshotWriteError, TiplabError
 from tiplab.ingest.readers import file_sha256
-from tiplab.store import run_import
+from tiplab.store import refresh_snapshot, run_import
 from tiplab_web import audit
 from tiplab_web.jobs.kernel import JobContext, JobFailure, JobKind, register, submit
 
@@ -46,10 +46,11 @@ def start(request: Any, upload_id: str, meta: dict[str, Any], *, via: str = "web
                   label=_("Import of %(file)s") % {"file": name})
 
 
-def _details(batch: Any) -> dict[str, Any]:
-    return {"file": batch.file_name, "sha256": batch.sha256, "profile": batch.profile,
+def _details(batch: ImportBatch) -> dict[str, Any]:
+    return {"file": batch.file_name, "sha256": batch.sha256, "profile": batch.profile_name,
             "rows": batch.rows, "accepted": batch.accepted, "rejected": batch.rejected,
-            "warnings": batch.warnings, "supersedes": batch.supersedes}
+            "warnings": batch.warnings,
+            "supersedes": batch.supersedes.batch_id if batch.supersedes_id else None}
 
 
 def _adopt_committed(ctx: JobContext) -> ImportBatch | None:
@@ -67,6 +68,30 @@ def _result(batch: Any) -> dict[str, Any]:
             "rejected": batch.rejected, "warnings": batch.warnings}
 
 
+def _audit(ctx: JobContext, batch: ImportBatch, *, once: bool = False) -> None:
+    """The import's audit entries, as the user who asked for it (``once``: unless an earlier
+    attempt wrote them)."""
+    from tiplab_web.audit.models import AuditEntry
+
+    if once and AuditEntry.objects.filter(
+            action="cases.import", object_type=batch._meta.label_lower,
+            object_id=str(batch.pk)).exists():
+        return
+    request = ctx.request
+    via = ctx.params.get("via", "web")
+    extra = {"via": via} if via != "web" else {}
+    audit.record(request, "cases.import", batch, **_details(batch), **extra)
+    if batch.supersedes_id:
+        audit.record(request, "cases.supersede", batch,
+                     supersedes=batch.supersedes.batch_id, **extra)
+
+
+def _snapshot_message(batch_id: str) -> str:
+    return _("Batch %(b)s was imported, but the analysis data could not be updated (the disk "
+             "may be full): the analysis pages show the data as it was before. Run the job "
+             "again once there is space.") % {"b": batch_id}
+
+
 def run(ctx: JobContext) -> dict[str, Any]:
     user = ctx.user
     if not may_import(user):
@@ -76,6 +101,13 @@ def run(ctx: JobContext) -> dict[str, Any]:
     if adopted is not None:
         log.info("job %s: batch %s was committed by an earlier attempt", ctx.job.pk,
                  adopted.batch_id)
+        _audit(ctx, adopted, once=True)
+        ctx.report("snapshot", 0.9)
+        try:
+            refresh_snapshot(services.store())
+        except OSError as e:
+            raise JobFailure(_snapshot_message(adopted.batch_id), batch_id=adopted.batch_id) \
+                from e
         services.discard_upload(upload_id)
         return _result(adopted)
     meta = services.read_meta(upload_id, user.pk)
@@ -98,17 +130,14 @@ def run(ctx: JobContext) -> dict[str, Any]:
                                       supersede=meta.get("supersede"), progress=progress)
     except DuplicateBatchError as e:
         raise JobFailure(str(e), earlier_batch=e.batch_id) from e
+    except SnapshotWriteError as e:  # the batch is stored: audit it, let a retry finish
+        _audit(ctx, ImportBatch.objects.get(batch_id=e.batch_id))
+        services.discard_upload(upload_id)
+        raise JobFailure(_snapshot_message(e.batch_id), batch_id=e.batch_id) from e
     except TiplabError as e:
         raise JobFailure(str(e)) from e
     assert batch is not None
-    obj = ImportBatch.objects.get(batch_id=batch.batch_id)
-    request = ctx.request
-    via = ctx.params.get("via", "web")
-    audit.record(request, "cases.import", obj, **_details(batch),
-                 **({"via": via} if via != "web" else {}))
-    if batch.supersedes:
-        audit.record(request, "cases.supersede", obj, supersedes=batch.supersedes,
-                     **({"via": via} if via != "web" else {}))
+    _audit(ctx, ImportBatch.objects.get(batch_id=batch.batch_id))
     services.discard_upload(upload_id)
     ctx.report("preparing analyses", 1.0)
     services.prepare_analyses()

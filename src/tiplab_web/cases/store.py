@@ -24,12 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
 
 from tiplab import duck
 from tiplab.config import key_dir
-from tiplab.errors import IngestError
+from tiplab.errors import (
+    STORAGE_FULL_MESSAGE,
+    IngestError,
+    StorageFullError,
+    is_storage_full,
+)
 from tiplab.ingest.pipeline import PreparedImport
 from tiplab.keys import KeyRing, load_keyring
 from tiplab.records.protect import seal_raw_rows
@@ -191,13 +196,24 @@ class DjangoCaseStore:
     # -- the import transaction -------------------------------------------------------------
     def save_import(self, prepared: PreparedImport, protected: Iterable[pa.Table], *,
                     user: str, supersede: str | None) -> BatchInfo:
-        r = prepared.result
         keyring = load_keyring(key_dir(self.data_dir))
         connection = connections[self.using]
         sqlite_file = _bulk_sqlite_file(connection)
         if sqlite_file is not None:
             return self._save_import_bulk(sqlite_file, prepared, protected, user=user,
                                           supersede=supersede, keyring=keyring)
+        try:
+            return self._save_import_django(prepared, protected, user=user,
+                                            supersede=supersede, keyring=keyring)
+        except (DatabaseError, OSError) as e:  # the transaction rolled back
+            if is_storage_full(e):
+                raise StorageFullError(STORAGE_FULL_MESSAGE) from e
+            raise
+
+    def _save_import_django(self, prepared: PreparedImport, protected: Iterable[pa.Table], *,
+                            user: str, supersede: str | None, keyring: KeyRing) -> BatchInfo:
+        r = prepared.result
+        connection = connections[self.using]
         rej = r.rejected
         redacted, sealed = _seal_rejects(prepared, keyring)
         records = pa.concat_tables(list(protected))
@@ -250,7 +266,11 @@ class DjangoCaseStore:
         for d in tmp_root.glob("bulk-*"):
             if d.stat().st_mtime < stale:
                 shutil.rmtree(d, ignore_errors=True)
-        work = Path(tempfile.mkdtemp(prefix="bulk-", dir=tmp_root))
+        try:
+            work = Path(tempfile.mkdtemp(prefix="bulk-", dir=tmp_root))
+        except OSError as e:
+            raise _write_error(e) from e
+        errors: list[bytes] = []
         try:
             batch = ImportBatch(**_batch_fields(prepared, user=user, key_id=keyring.key_id))
             fields = [f for f in ImportBatch._meta.concrete_fields if not f.primary_key]
@@ -269,13 +289,20 @@ class DjangoCaseStore:
                     "new_status": ImportBatch.SUPERSEDED, "if_status": ImportBatch.ACTIVE,
                     "at": connection.ops.adapt_datetimefield_value(timezone.now())},
             }
-            (work / "batch.json").write_text(json.dumps(spec), encoding="utf-8")
-            with open(work / "stderr", "wb") as err:
-                child = subprocess.Popen(  # noqa: S603
-                    [sys.executable, "-m", "tiplab_web.cases.bulkload", str(work)],
-                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+            try:
+                (work / "batch.json").write_text(json.dumps(spec), encoding="utf-8")
+            except OSError as e:
+                raise _write_error(e) from e
+            # The loader's messages come through a pipe, not a file: on a full disk a file
+            # would stay empty and the reason for the failure would be lost.
+            child = subprocess.Popen(  # noqa: S603
+                [sys.executable, "-m", "tiplab_web.cases.bulkload", str(work)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             assert child.stdin is not None
             assert child.stdout is not None
+            drain = threading.Thread(target=_drain, args=(child.stderr, errors),
+                                     name="tiplab-loader-stderr", daemon=True)
+            drain.start()
             try:
                 _widen_pipe(child.stdin)
                 # Rejects and issues first: they are sealed while the loader starts up, so
@@ -308,13 +335,16 @@ class DjangoCaseStore:
             else:
                 returncode = child.wait()
                 child.stdout.close()
-                stderr = (work / "stderr").read_text(encoding="utf-8", errors="replace")
+                drain.join(timeout=10)
+                stderr = b"".join(errors).decode("utf-8", errors="replace")
         finally:
             shutil.rmtree(work, ignore_errors=True)
         if not key:
             if returncode == EXIT_SUPERSEDED:
                 raise IngestError(f"batch {supersede} was superseded meanwhile")
             last = (stderr.strip().splitlines() or ["(no message)"])[-1]
+            if is_storage_full(stderr):
+                raise StorageFullError(STORAGE_FULL_MESSAGE)
             raise IngestError(f"writing the batch to the database failed, nothing was "
                               f"imported: {last}")
         return _info(self._q(ImportBatch).select_related("supersedes").get(pk=int(key)))
@@ -538,6 +568,20 @@ def _write_rejects(sink: Any, prepared: PreparedImport, keyring: KeyRing) -> Non
                       "reasons": pa.array(reasons, pa.string())})
     with pa.ipc.new_stream(sink, table.schema) as w:
         w.write_table(table)
+
+
+def _write_error(e: OSError) -> IngestError:
+    if is_storage_full(e):
+        return StorageFullError(STORAGE_FULL_MESSAGE)
+    return IngestError(f"the import's work files could not be written ({e.strerror}); "
+                       "nothing was imported")
+
+
+def _drain(pipe: Any, into: list[bytes]) -> None:
+    """Read a child's standard error to the end (so it never blocks on a full pipe)."""
+    for line in iter(pipe.readline, b""):
+        into.append(line)
+    pipe.close()
 
 
 def _reap(child: Any) -> None:

@@ -17,24 +17,43 @@ RETRY_AFTER_SECONDS = 5
 
 
 def database_unavailable(exc: BaseException | None) -> bool:
+    """True when ``exc``, or an exception it was raised while handling, says the database
+    cannot be reached (a session that could not be saved because the connection dropped
+    surfaces as Django's ``SessionInterrupted``, with the database error as its context)."""
     from django.db import InterfaceError, OperationalError
 
-    return isinstance(exc, OperationalError | InterfaceError) or (
-        isinstance(exc, DatabaseError) and "connection" in str(exc).lower())
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OperationalError | InterfaceError) or (
+                isinstance(exc, DatabaseError) and "connection" in str(exc).lower()):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.path.startswith(API_PREFIX):
+        return error_response(503, headers=headers)
+    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = headers["Retry-After"]
+    return response
+
+
+def bad_request(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    """``handler400``: Django's answer, unless the cause was the database going away."""
+    from django.views.defaults import bad_request as default
+
+    if database_unavailable(exception):
+        return _unavailable(request)
+    return default(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]  # Django calls this handler while handling the exception
     if database_unavailable(exc):
-        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-        if request.path.startswith(API_PREFIX):
-            return error_response(503, headers=headers)
-        response = HttpResponse(loader.get_template("503.html").render(), status=503)
-    else:
-        if request.path.startswith(API_PREFIX):
-            return error_response(500)
-        response = HttpResponse(loader.get_template("500.html").render(), status=500)
-        headers = {}
-    for k, v in headers.items():
-        response[k] = v
-    return response
+        return _unavailable(request)
+    if request.path.startswith(API_PREFIX):
+        return error_response(500)
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

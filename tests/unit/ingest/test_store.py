@@ -451,3 +451,41 @@ def test_a_batch_superseded_meanwhile_is_refused_by_the_loader(tmp_path: Path) -
     assert db.execute("SELECT count(*) FROM cases_importbatch").fetchone() == (2,)
     assert db.execute("SELECT count(*) FROM cases_caserecord").fetchone() == (2,)
     db.close()
+
+
+def test_a_full_disk_while_writing_the_snapshot_keeps_the_batch_and_the_old_snapshot(
+        store, tmp_path: Path, monkeypatch) -> None:
+    """The batch is committed before the snapshot is written: a full disk then leaves the
+    batch stored, the previous snapshot whole (no half file, the old manifest), a clear
+    error, and ``refresh_snapshot`` (or the next import) repairs it."""
+    import errno
+
+    from tiplab import snapshot as snapshot_module
+    from tiplab.errors import SnapshotWriteError
+    from tiplab.store import refresh_snapshot
+
+    first, _ = run_import(store, _file(tmp_path, "a.csv", [GOOD]), police_profile(), "Police")
+    assert first is not None
+    before = open_snapshot(store.data_dir)
+    real = snapshot_module.pq.write_table
+
+    def full(table, where, **kw):  # type: ignore[no-untyped-def]
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(snapshot_module.pq, "write_table", full)
+    with pytest.raises(SnapshotWriteError) as err:
+        run_import(store, _file(tmp_path, "b.csv", [row(Case_No="P-9")]), police_profile(),
+                   "Police")
+    assert "disk is full" in str(err.value)
+    assert "snapshot --rebuild" in str(err.value)
+    second = store.get_batch(err.value.batch_id)
+    assert second.accepted == 1  # the batch is stored
+    after = open_snapshot(store.data_dir)
+    assert after.data_version == before.data_version  # the old snapshot, whole
+    assert not list((store.data_dir / "snapshot").rglob("*.tmp"))
+    monkeypatch.setattr(snapshot_module.pq, "write_table", real)
+    version = refresh_snapshot(store)
+    assert version != before.data_version
+    assert {b.batch_id for b in open_snapshot(store.data_dir).batches} == {
+        first.batch_id, second.batch_id}
