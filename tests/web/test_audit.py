@@ -200,4 +200,6 @@ def test_csv_export_needs_recent_password_and_is_itself_audited(world, client_as
     assert rows[0][:4] == ["id", "created_at", "actor_username", "action"]
     assert [r[3] for r in rows[1:]] == ["cases.view"]
     exported = AuditEntry.objects.filter(action="audit.exported").get()
-    assert exported.details == {"filters": {"action": "cases.view"}, "rows": 1}
+    assert exported.details["filters"] == {"action": "cases.view"}
+    assert exported.details["rows"] == 1
+    assert exported.details["file"] == response["Content-Disposition"].split('"')[1]

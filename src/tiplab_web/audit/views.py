@@ -6,7 +6,7 @@ import csv
 import json
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET
 from tiplab_web.audit import actions
 from tiplab_web.audit.forms import AuditFilterForm
 from tiplab_web.audit.queries import search
-from tiplab_web.audit.services import record
 from tiplab_web.core.access import capability_required
+from tiplab_web.core.exports import download
 from tiplab_web.core.reauth import require_recent_password
 
 PAGE_SIZE = 50
@@ -64,12 +64,6 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     if request.GET and not form.is_valid():
         return render(request, "audit/log.html", {"form": form, "page": None}, status=400)
     rows = search(filters).order_by("id")
-    record(
-        request,
-        actions.AUDIT_EXPORTED,
-        filters={k: str(v) for k, v in filters.items() if v},
-        rows=rows.count(),
-    )
     writer = csv.writer(_Echo())
 
     def lines():  # streamed: the log can be long
@@ -92,6 +86,6 @@ def audit_export(request: HttpRequest) -> HttpResponse:
             )
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="tiplab-audit-{stamp}.csv"'
-    return response
+    return download(request, lines(), filename=f"tiplab-audit-{stamp}.csv",
+                    action=actions.AUDIT_EXPORTED,
+                    filters={k: str(v) for k, v in filters.items() if v}, rows=rows.count())

@@ -17,6 +17,7 @@ from tiplab.errors import DuplicateBatchError, ProfileError, TiplabError
 from tiplab.ingest.infer import infer_profile
 from tiplab.store import run_import
 from tiplab_web import audit
+from tiplab_web.core.exports import download
 from tiplab_web.core.reauth import require_recent_password
 
 from . import jobs, services
@@ -206,12 +207,8 @@ def batch(request: HttpRequest, batch_id: str) -> HttpResponse:
 def batch_rejects(request: HttpRequest, batch_id: str) -> HttpResponse:
     """The rejected rows as CSV, identifier columns redacted (a bulk export: re-auth, audit)."""
     b = get_batch_for(request.user, batch_id)
-    body = services.rejects_csv(b)
-    audit.record(request, "cases.export_rejects", b, rows=b.rejected)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="rejects-{b.batch_id}.csv"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return download(request, services.rejects_csv(b), filename=f"rejects-{b.batch_id}.csv",
+                    action="cases.export_rejects", obj=b, rows=b.rejected)
 
 
 @require_http_methods(["GET", "POST"])

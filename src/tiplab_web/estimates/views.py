@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tiplab_web import audit
 from tiplab_web.core.access import can, capability_required
+from tiplab_web.core.exports import JSON, download
 from tiplab_web.jobs.views import target_context
 from tiplab_web.linkage.access import runs_for as link_runs_for
 
@@ -84,11 +84,9 @@ def run_json(request: HttpRequest, pk: int) -> HttpResponse:
                   "link_run": run.link_run_id, "data_version": run.data_version},
         "parameters": run.parameters, "result": run.result,
     }
-    audit.record(request, "estimates.download", run, format="json")
-    response = HttpResponse(json.dumps(body, indent=2, ensure_ascii=False),
-                            content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="estimate-{run.pk}.json"'
-    return response
+    return download(request, json.dumps(body, indent=2, ensure_ascii=False),
+                    filename=f"estimate-{run.pk}.json", content_type=JSON,
+                    action="estimates.download", obj=run, format="json")
 
 
 @require_GET

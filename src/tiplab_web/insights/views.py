@@ -13,8 +13,8 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from tiplab_web import audit
 from tiplab_web.core.access import capability_required
+from tiplab_web.core.exports import download
 from tiplab_web.insights import analyses, services
 from tiplab_web.insights.forms import (
     HotspotsForm,
@@ -45,13 +45,10 @@ def _figure_response(data: bytes, fmt: str, name: str) -> HttpResponse:
 
 def _csv_response(request: HttpRequest, page: str, text: str, result: Any,
                   params: dict[str, Any], protected: bool) -> HttpResponse:
-    audit.record(request, "insights.export", None, page=page, parameters=params,
-                 data_version=result.data_version, protected=result.protected,
-                 rows=text.count("\n") - 1)
-    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="tiplab-{page}-{result.data_version}.csv"')
-    return response
+    return download(request, text, filename=f"tiplab-{page}-{result.data_version}.csv",
+                    action="insights.export", page=page, parameters=params,
+                    data_version=result.data_version, protected=result.protected,
+                    rows=text.count("\n") - 1)
 
 
 def _or_404(parsed: tuple[Any, dict[str, Any] | None, bool],
