@@ -39,6 +39,7 @@ def check(bucket: str, key: str) -> None:
         raise RateLimited(bucket, max(1, int((slot + 1) * window - now) + 1))
 
 
-def client_ip(request: object) -> str:
-    """The client address. Behind a reverse proxy, configure it to set REMOTE_ADDR."""
+def client_ip(request: object, *args: object) -> str:
+    """The client address (behind a trusted proxy, ``core.proxy`` has already put the
+    forwarded address in REMOTE_ADDR). Also django-axes' ``AXES_CLIENT_IP_CALLABLE``."""
     return getattr(request, "META", {}).get("REMOTE_ADDR", "") or "unknown"

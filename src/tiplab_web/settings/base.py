@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "tiplab_web.core.proxy.ProxyAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -172,6 +173,12 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# One notion of the client's address for lockouts, rate limits and the audit log.
+AXES_CLIENT_IP_CALLABLE = "tiplab_web.core.ratelimit.client_ip"
+# Peers whose X-Forwarded-For is believed (tiplab_web.core.proxy): none when tiplab is
+# reached directly; settings.production trusts the proxy on this host.
+TIPLAB_TRUSTED_PROXIES: list[str] = [
+    p for p in os.environ.get("TIPLAB_TRUSTED_PROXIES", "").split(",") if p.strip()]
 
 # Sessions: cookie only over HTTP (never JS), SameSite=Lax, gone when the browser closes,
 # and an idle timeout: the cookie age restarts on every request.

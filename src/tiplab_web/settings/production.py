@@ -120,5 +120,9 @@ if not os.environ.get("TIPLAB_LOG_FORMAT"):
     TIPLAB_LOG_FORMAT = "json"
     LOGGING = logging_config("json")
 
+# The TLS proxy runs on this host (docs/deploy.md): its X-Forwarded-For names the client.
+if not os.environ.get("TIPLAB_TRUSTED_PROXIES"):
+    TIPLAB_TRUSTED_PROXIES = ["127.0.0.1", "::1"]
+
 # Health checks come from the proxy or a load balancer over plain HTTP on the host itself.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
