@@ -38,3 +38,14 @@ logconfig_dict = logging_config(_format)
 accesslog = "-"
 # As text; with TIPLAB_LOG_FORMAT=json each field is also a key of the JSON line.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+
+def when_ready(server: object) -> None:
+    """Import the analysis and estimation stack once, in the master, before the workers are
+    forked: each worker would otherwise pay 4-6 s of imports on its first analysis page
+    (and again after every ``max_requests`` recycle), and hold its own copy."""
+    import tiplab.analysis
+    import tiplab.engine
+    import tiplab.estimation
+    import tiplab.privacy
+    import tiplab.reports  # noqa: F401
