@@ -52,3 +52,31 @@ class DuplicateBatchError(IngestError):
 
 class StoreNotConfigured(TiplabError):
     """No system-of-record store plug-in is installed or configured."""
+
+
+class KeyManagementError(TiplabError):
+    """The identifier keys cannot be read, rotated or retired as asked."""
+
+
+class KeyLockBusy(KeyManagementError):
+    """The key directory is locked by an import (a rotation must wait for it)."""
+
+
+class KeyRotationError(KeyManagementError):
+    """A key rotation cannot run or did not commit; the previous keys still open everything."""
+
+
+class BackupError(TiplabError):
+    """A backup cannot be written or an archive cannot be restored."""
+
+
+class WrongPassphrase(BackupError):
+    """The passphrase does not open the archive's keys (nothing was written)."""
+
+
+class ArchiveDamaged(BackupError):
+    """The archive is not a tiplab backup, or it was changed or damaged since it was written."""
+
+
+class RestoreTargetNotEmpty(BackupError):
+    """A restore was asked into a data directory, key directory or database holding data."""

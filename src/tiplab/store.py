@@ -26,7 +26,7 @@ from tiplab.errors import DuplicateBatchError, IngestError, StoreNotConfigured
 from tiplab.ingest.pipeline import PreparedImport, prepare_import
 from tiplab.ingest.profiles import Profile, load_profile
 from tiplab.ingest.readers import file_sha256
-from tiplab.keys import load_keyring
+from tiplab.keys import key_lock, load_keyring
 from tiplab.records.protect import seal_chunks
 from tiplab.snapshot import SnapshotBatch, write_batch, write_manifest
 
@@ -167,10 +167,12 @@ def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile 
         return None, prepared
     report("saving", 0.5)
     accepted = prepared.result.accepted
-    protected: Iterable[pa.Table] = (
-        seal_chunks(accepted, load_keyring(key_dir(store.data_dir)))
-        if prof.kind == "case" else [accepted])
-    batch = store.save_import(prepared, protected, user=user, supersede=supersede)
+    keys = key_dir(store.data_dir)
+    # shared: imports run side by side, but never while a key rotation runs (tiplab.rotation)
+    with key_lock(keys):
+        protected: Iterable[pa.Table] = (
+            seal_chunks(accepted, load_keyring(keys)) if prof.kind == "case" else [accepted])
+        batch = store.save_import(prepared, protected, user=user, supersede=supersede)
     report("snapshot", 0.9)
     # The snapshot holds no identifiers: the accepted table gives the same file as the sealed.
     refresh_snapshot(store, written={batch.batch_id: (prof.kind, accepted)})

@@ -38,6 +38,7 @@ from tiplab.snapshot import SnapshotBatch
 from tiplab.store import BatchInfo
 
 from .models import AggregateRecord, CaseRecord, ImportBatch, RejectedRow, RowIssue
+from .rotation import KeyRotationMixin
 
 LIST_FIELDS = {"transit_countries", "exploitation_forms", "labour_sectors",
                "sexual_exploitation_types", "means_of_control"}
@@ -62,8 +63,12 @@ def _info(b: ImportBatch) -> BatchInfo:
         superseded_by=superseded_by, data_version=b.data_version or None)
 
 
-class DjangoCaseStore:
-    """The case store on one Django database alias (``default`` unless told otherwise)."""
+class DjangoCaseStore(KeyRotationMixin):
+    """The case store on one Django database alias (``default`` unless told otherwise).
+
+    Also the system of record's side of key rotations (``tiplab.rotation.RotatingStore``, in
+    :mod:`.rotation`).
+    """
 
     def __init__(self, data_dir: Path, using: str = "default") -> None:
         self.data_dir = data_dir
