@@ -98,8 +98,13 @@ class CaseStore(Protocol):
     def set_data_version(self, batch_ids: list[str], data_version: str) -> None: ...
 
 
-def open_store(data_dir: str | os.PathLike[str] | None = None) -> CaseStore:
-    """Load the store plug-in (entry point group ``tiplab.stores``; ``TIPLAB_STORE`` picks one)."""
+def open_store(data_dir: str | os.PathLike[str] | None = None, *,
+               migrate: bool = True) -> CaseStore:
+    """Load the store plug-in (entry point group ``tiplab.stores``; ``TIPLAB_STORE`` picks one).
+
+    ``migrate=False`` leaves the database as it is (a restore needs it empty); the plug-in's
+    factory is then called with that keyword.
+    """
     d = default_data_dir(data_dir)
     wanted = os.environ.get("TIPLAB_STORE", "django")
     found = {ep.name: ep for ep in entry_points(group="tiplab.stores")}
@@ -108,7 +113,7 @@ def open_store(data_dir: str | os.PathLike[str] | None = None) -> CaseStore:
             f"no system-of-record store named {wanted!r} is installed (found: "
             f"{', '.join(found) or 'none'}); install tiplab with its web project")
     factory = found[wanted].load()
-    store: CaseStore = factory(d)
+    store: CaseStore = factory(d) if migrate else factory(d, migrate=False)
     return store
 
 
