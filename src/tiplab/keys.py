@@ -5,7 +5,7 @@ Two keys protect identifying fields (see ``docs/privacy.md``):
 * the **field key** (AES-256-GCM) encrypts each record's identifiers as one sealed blob, so
   that a data steward can reveal one record's identifiers (audited) and an authorised linkage
   run can read them in memory;
-* the **pseudonym key** (keyed BLAKE2b) turns exact identifiers (date of birth, document and
+* the **pseudonym key** (HMAC-SHA256) turns exact identifiers (date of birth, document and
   phone numbers) into stable pseudonyms that allow exact matching without revealing them.
 
 Keys are 32 random bytes in files with mode 0600 under ``TIPLAB_KEY_DIR`` (default

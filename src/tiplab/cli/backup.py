@@ -63,8 +63,11 @@ def backup_cmd(
     data_dir: Path = DataDir,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Write one archive: the database (consistent while the server runs), the snapshot, the
-    run outputs and the keys, sealed with a passphrase (Argon2id + AES-256-GCM)."""
+    """Write one archive of the database, snapshot, run outputs and passphrase-sealed keys.
+
+    The database is copied consistently while the server runs; the keys are sealed with the
+    passphrase (Argon2id + AES-256-GCM). See docs/operations.md.
+    """
     from tiplab.backup import create_backup
     from tiplab.store import open_store
 
@@ -94,8 +97,11 @@ def restore_cmd(
     data_dir: Path = DataDir,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Restore ARCHIVE into an empty data directory (and, on PostgreSQL, the empty database
-    of TIPLAB_DATABASE_URL): all of it, checked against the archive, or nothing."""
+    """Restore ARCHIVE into an empty data directory (and empty database): all of it, or nothing.
+
+    On PostgreSQL the database of TIPLAB_DATABASE_URL must be empty. Everything is checked
+    against the archive's manifest before it is moved into place. See docs/operations.md.
+    """
     from tiplab.backup import restore_backup
     from tiplab.store import open_store
 

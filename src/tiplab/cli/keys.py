@@ -50,8 +50,10 @@ def rotate_cmd(
     data_dir: Path = DataDir,
     as_json: bool = JsonOpt,
 ) -> None:
-    """New field and pseudonym keys: every identifier re-sealed and every pseudonym recomputed
-    in one transaction (audited as keys.rotate). Run it with the web app stopped."""
+    """New keys: every identifier re-sealed, every pseudonym recomputed, in one transaction.
+
+    Audited as keys.rotate. Run it with the web app stopped; take a backup right after.
+    """
     from tiplab.rotation import rotate_keys
     from tiplab.store import open_store
 
