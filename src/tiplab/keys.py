@@ -14,7 +14,9 @@ Keys are 32 random bytes in files with mode 0600 under ``TIPLAB_KEY_DIR`` (defau
 A key rotation (:mod:`tiplab.rotation`) keeps the previous keys as *generations*:
 ``field.key.<key id>`` and ``pseudonym.key.<key id>`` beside the current files, until they are
 retired. Imports hold :func:`key_lock` shared while they seal and write; a rotation holds it
-exclusively, so no batch is ever sealed with keys that a rotation is replacing.
+exclusively, so no batch is ever sealed with keys that a rotation is replacing. The lock file
+lives in the data directory, not beside the keys: the key directory may be a read-only
+secrets mount, which imports must only read.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ KEY_BYTES = 32
 FIELD_KEY = "field.key"
 PSEUDONYM_KEY = "pseudonym.key"
 KEY_FILES = (FIELD_KEY, PSEUDONYM_KEY)
-LOCK_FILE = ".lock"
+LOCK_FILE = ".keys.lock"  #: in the data directory
 _GENERATION = re.compile(r"^(field|pseudonym)\.key\.([0-9a-f]{12})$")
 
 
@@ -171,9 +173,10 @@ def sync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def key_lock(directory: Path, *, exclusive: bool = False) -> Iterator[None]:
-    """Hold the key directory's lock: shared for an import (sealing and writing a batch),
-    exclusive for a key rotation.
+def key_lock(data_dir: Path, *, exclusive: bool = False) -> Iterator[None]:
+    """Hold the installation's key lock (``<data dir>/.keys.lock``): shared for an import
+    (sealing and writing a batch) or a backup (reading the keys and the database), exclusive
+    for a key rotation.
 
     Shared holders wait for an exclusive one to finish (an import started during a rotation
     seals with the new keys); an exclusive request never waits: it raises
@@ -181,16 +184,16 @@ def key_lock(directory: Path, *, exclusive: bool = False) -> Iterator[None]:
     """
     import fcntl
 
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(data_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         if exclusive:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise KeyLockBusy(
-                    f"an import is sealing records with the keys in {directory} right now; "
-                    "try again when it has finished") from None
+                    f"an import (or a backup) of {data_dir} is using the keys right now; try "
+                    "again when it has finished") from None
         else:
             fcntl.flock(fd, fcntl.LOCK_SH)
         yield

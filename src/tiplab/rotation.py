@@ -158,7 +158,7 @@ def rotate_keys(store: RotatingStore, *, retire_old: bool = False, by: str = "")
     """
     d = key_dir(store.data_dir)
     started = time.perf_counter()
-    with key_lock(d, exclusive=True):
+    with key_lock(store.data_dir, exclusive=True):
         recovered = _recover(store, d)
         current = read_keyring(d)
         if current is None:
@@ -203,14 +203,14 @@ def rotate_keys(store: RotatingStore, *, retire_old: bool = False, by: str = "")
 def recover(store: RotatingStore) -> str | None:
     """Finish or undo an interrupted rotation: "completed", "rolled back" or None (nothing)."""
     d = key_dir(store.data_dir)
-    with key_lock(d, exclusive=True):
+    with key_lock(store.data_dir, exclusive=True):
         return _recover(store, d)
 
 
 def retire_keys(store: RotatingStore, key_ids: list[str] | None = None) -> list[str]:
     """Delete kept previous keys (all of them by default). Refuses any that a batch still uses."""
     d = key_dir(store.data_dir)
-    with key_lock(d, exclusive=True):
+    with key_lock(store.data_dir, exclusive=True):
         if _journal(d):
             raise KeyManagementError("a rotation was interrupted; run `tiplab keys recover` "
                                      "before retiring keys")

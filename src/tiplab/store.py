@@ -172,11 +172,11 @@ def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile 
         return None, prepared
     report("saving", 0.5)
     accepted = prepared.result.accepted
-    keys = key_dir(store.data_dir)
     # shared: imports run side by side, but never while a key rotation runs (tiplab.rotation)
-    with key_lock(keys):
+    with key_lock(store.data_dir):
         protected: Iterable[pa.Table] = (
-            seal_chunks(accepted, load_keyring(keys)) if prof.kind == "case" else [accepted])
+            seal_chunks(accepted, load_keyring(key_dir(store.data_dir)))
+            if prof.kind == "case" else [accepted])
         batch = store.save_import(prepared, protected, user=user, supersede=supersede)
     report("snapshot", 0.9)
     # The snapshot holds no identifiers: the accepted table gives the same file as the sealed.

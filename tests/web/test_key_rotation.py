@@ -250,8 +250,7 @@ def test_a_crash_after_the_commit_is_completed_by_recover(store, monkeypatch) ->
 
 def test_rotation_waits_for_no_import(store) -> None:
     """An import holds the key lock shared while it seals and writes: no rotation meanwhile."""
-    kdir = key_dir(store.data_dir)
-    with key_lock(kdir), pytest.raises(KeyLockBusy, match="import"):
+    with key_lock(store.data_dir), pytest.raises(KeyLockBusy, match="import"):
         rotate_keys(store, by="tester")
     assert not AuditEntry.objects.filter(action="keys.rotate").exists()
 

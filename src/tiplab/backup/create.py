@@ -40,8 +40,10 @@ from tiplab.snapshot import data_version, snapshot_dir
 
 log = logging.getLogger("tiplab.backup")
 
-#: Data-directory entries the core writes, and what a backup does with them.
+#: Data-directory entries the core writes, and what a backup does with them (None: taken, or
+#: nothing to say).
 CORE_ENTRIES = {
+    LOCK_FILE: None,  # the key lock: an empty file, only its lock matters
     "snapshot": None,  # the batch files of the dump's active batches; the manifest is rebuilt
     "keys": None,  # sealed with the passphrase (or left out with --no-keys)
     "derived": "analysis tables cached per data version; rebuilt by the first analysis page",
@@ -111,7 +113,7 @@ def create_backup(store: BackupStore, out: Path, *, passphrase: str | None,
     tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
     writer: archive.ArchiveWriter | None = None
     try:
-        with key_lock(kdir):  # shared: no rotation between reading the keys and the dump
+        with key_lock(data):  # shared: no rotation between reading the keys and the dump
             ring = read_keyring(kdir)
             kept = sorted(kept_generations(kdir))
             keyfiles = _key_files(kdir, data) if include_keys else {}
@@ -185,7 +187,7 @@ def _key_files(kdir: Path, data: Path) -> dict[str, bytes]:
         if not d.is_dir():
             continue
         for p in sorted(d.iterdir()):
-            if p.is_file() and p.name != LOCK_FILE and not p.name.startswith("."):
+            if p.is_file() and not p.name.startswith("."):
                 out[f"{prefix}/{p.name}"] = p.read_bytes()
     return out
 

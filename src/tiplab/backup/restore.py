@@ -62,12 +62,14 @@ class RestoreResult:
 
 
 def restore_backup(path: Path, data_dir: Path | str | None, *, passphrase: Passphrase,
-                   open_store: Callable[[Path], Any]) -> RestoreResult:
+                   open_store: Callable[[Path], Any], expect_keys: bool = False) -> RestoreResult:
     """Restore the archive ``path`` into the empty ``data_dir``.
 
     ``passphrase`` (a string, or a function asked only if the archive holds keys) opens the
     keys. ``open_store(directory)`` gives the system of record set up on ``directory`` without
-    migrating it (``tiplab.store.open_store(..., migrate=False)``).
+    migrating it (``tiplab.store.open_store(..., migrate=False)``). With ``expect_keys`` (the
+    operator gave a passphrase), an archive without keys is refused: its keys part may have
+    been stripped, and with it the only check of the manifest.
     """
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
@@ -82,6 +84,11 @@ def restore_backup(path: Path, data_dir: Path | str | None, *, passphrase: Passp
         _require_empty(kdir, "key directory (TIPLAB_KEY_DIR)",
                        "point TIPLAB_KEY_DIR at a new or empty directory")
     keys, mac_key, keys_id, keys_sha = _open_keys(path, passphrase)  # nothing written before
+    if keys is None and expect_keys:
+        raise BackupError(f"{path} holds no keys (it was written with --no-keys, or its keys "
+                          "part was removed), but a passphrase was given; nothing was "
+                          "restored. If this is the archive you meant, restore it without a "
+                          "passphrase")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.restore-", dir=target.parent))
     key_staging = (Path(tempfile.mkdtemp(prefix=f".{kdir.name}.restore-", dir=_mkdir(

@@ -108,7 +108,8 @@ def restore_cmd(
     with handle_errors(as_json):
         result = restore_backup(
             archive, data_dir, passphrase=passphrase_source(passphrase_file, confirm=False),
-            open_store=lambda d: open_store(d, migrate=False))
+            open_store=lambda d: open_store(d, migrate=False),
+            expect_keys=passphrase_file is not None or bool(os.environ.get(PASSPHRASE_ENV)))
         _warn(result.warnings)
         if as_json:
             emit_json(result.to_dict())

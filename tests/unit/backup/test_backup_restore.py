@@ -224,7 +224,8 @@ def _flip(data: bytes) -> bytes:
     return data[:100] + bytes([data[100] ^ 1]) + data[101:]
 
 
-@pytest.mark.parametrize("damage", ["member", "member-and-checksum", "truncated", "not-tiplab"])
+@pytest.mark.parametrize("damage", ["member", "member-and-checksum", "keys-stripped",
+                                    "truncated", "not-tiplab"])
 def test_a_changed_or_damaged_archive_is_refused(archive: dict[str, Any], tmp_path: Path,
                                                  damage: str) -> None:
     src = archive["file"]
@@ -246,6 +247,17 @@ def test_a_changed_or_damaged_archive_is_refused(archive: dict[str, Any], tmp_pa
 
         rewrite(src, bad, change)
         expected = "authentication code"
+    elif damage == "keys-stripped":  # no keys part, so no MAC: refused when keys are expected
+        def strip(m: dict[str, bytes]) -> dict[str, bytes]:
+            manifest = json.loads(m["manifest.json"])
+            manifest["keys"]["included"] = False
+            manifest["members"] = [e for e in manifest["members"] if e["name"] != "keys.enc"]
+            body = json.dumps(manifest, indent=1, sort_keys=True).encode()
+            return {n: (body if n == "manifest.json" else d) for n, d in m.items()
+                    if n not in ("keys.enc", "manifest.mac")}
+
+        rewrite(src, bad, strip)
+        expected = "holds no keys"
     elif damage == "truncated":
         bad.write_bytes(src.read_bytes()[: src.stat().st_size // 2])
         expected = "damaged"
@@ -255,7 +267,8 @@ def test_a_changed_or_damaged_archive_is_refused(archive: dict[str, Any], tmp_pa
     target = tmp_path / "restored"
     out = tiplab("restore", str(bad), ok=False,
                  env=env_for(target, TIPLAB_BACKUP_PASSPHRASE=PASSPHRASE))
-    assert out["error"]["type"] == "ArchiveDamaged", out
+    assert out["error"]["type"] == ("BackupError" if damage == "keys-stripped"
+                                    else "ArchiveDamaged"), out
     assert expected in out["error"]["message"]
     assert not target.exists()
     assert leftovers(tmp_path) == []
