@@ -79,11 +79,12 @@ class BackupResult:
 
 def create_backup(store: BackupStore, out: Path, *, passphrase: str | None,
                   include_keys: bool = True, force: bool = False,
-                  kdf: KdfCost = DEFAULT_KDF) -> BackupResult:
+                  kdf: KdfCost = DEFAULT_KDF, by: str = "") -> BackupResult:
     """Write the archive ``out`` (atomically: a temporary file beside it, then a rename).
 
     Refuses an existing ``out`` unless ``force``. With ``include_keys`` (the default) the key
-    files are sealed with ``passphrase`` (at least 12 characters).
+    files are sealed with ``passphrase`` (at least 12 characters). The backup is recorded in
+    the audit log (``backup.create``, after the copy: the archive does not hold its own entry).
     """
     started = time.perf_counter()
     out = Path(out).expanduser().resolve()
@@ -161,8 +162,17 @@ def create_backup(store: BackupStore, out: Path, *, passphrase: str | None,
             writer.abort()
         tmp.unlink(missing_ok=True)
         shutil.rmtree(work, ignore_errors=True)
+    sha = file_sha256(out)
+    try:
+        store.audit_event("backup.create", archive=str(out), sha256=sha, archive_id=archive_id,
+                          keys_included=include_keys, key_id=ring.key_id if ring else None,
+                          data_version=version, by=by)
+    except Exception as e:  # the archive is good; say that its record is missing
+        log.exception("recording the backup in the audit log failed")
+        warnings.append(f"the backup was written but could not be recorded in the audit log: "
+                        f"{e}")
     return BackupResult(
-        path=out, bytes=out.stat().st_size, sha256=file_sha256(out), created_at=created_at,
+        path=out, bytes=out.stat().st_size, sha256=sha, created_at=created_at,
         data_version=version, key_id=ring.key_id if ring else None, keys_included=include_keys,
         database={"vendor": dump.vendor, "format": dump.format, "where":
                   store.describe_database(), "counts": dump.counts},

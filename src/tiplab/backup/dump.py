@@ -81,6 +81,10 @@ class BackupStore(Protocol):
 
     def restored_state(self) -> RestoredState: ...
 
+    def audit_event(self, action: str, **details: Any) -> None:
+        """Append an entry to the audit log (no user: the command line)."""
+        ...
+
     def close(self) -> None:
         """Close database connections (before the restored directory is moved into place)."""
         ...

@@ -62,14 +62,16 @@ class RestoreResult:
 
 
 def restore_backup(path: Path, data_dir: Path | str | None, *, passphrase: Passphrase,
-                   open_store: Callable[[Path], Any], expect_keys: bool = False) -> RestoreResult:
+                   open_store: Callable[[Path], Any], expect_keys: bool = False,
+                   by: str = "") -> RestoreResult:
     """Restore the archive ``path`` into the empty ``data_dir``.
 
     ``passphrase`` (a string, or a function asked only if the archive holds keys) opens the
     keys. ``open_store(directory)`` gives the system of record set up on ``directory`` without
     migrating it (``tiplab.store.open_store(..., migrate=False)``). With ``expect_keys`` (the
     operator gave a passphrase), an archive without keys is refused: its keys part may have
-    been stripped, and with it the only check of the manifest.
+    been stripped, and with it the only check of the manifest. Once everything matches, the
+    restore is recorded in the restored audit log (``backup.restore``).
     """
     started = time.perf_counter()
     path = Path(path).expanduser().resolve()
@@ -116,6 +118,10 @@ def restore_backup(path: Path, data_dir: Path | str | None, *, passphrase: Passp
         shutil.rmtree(incoming)
         rebuilt = _finish_snapshot(store, manifest)
         state = _compare(store, manifest)
+        store.audit_event("backup.restore", archive=str(path), archive_id=manifest["archive_id"],
+                          archive_created_at=manifest["created_at"],
+                          data_version=manifest["data_version"],
+                          keys_restored=keys is not None, by=by)
         where = store.describe_database().replace(str(staging), str(target))
         store.close()
         if keys_apart:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from collections.abc import Callable
@@ -75,7 +76,7 @@ def backup_cmd(
         store = open_store(data_dir)
         secret = None if no_keys else passphrase_source(passphrase_file, confirm=True)()
         result = create_backup(store, out, passphrase=secret,  # type: ignore[arg-type]
-                               include_keys=not no_keys, force=force)
+                               include_keys=not no_keys, force=force, by=getpass.getuser())
         _warn(result.warnings)
         if as_json:
             emit_json(result.to_dict())
@@ -109,7 +110,8 @@ def restore_cmd(
         result = restore_backup(
             archive, data_dir, passphrase=passphrase_source(passphrase_file, confirm=False),
             open_store=lambda d: open_store(d, migrate=False),
-            expect_keys=passphrase_file is not None or bool(os.environ.get(PASSPHRASE_ENV)))
+            expect_keys=passphrase_file is not None or bool(os.environ.get(PASSPHRASE_ENV)),
+            by=getpass.getuser())
         _warn(result.warnings)
         if as_json:
             emit_json(result.to_dict())

@@ -232,6 +232,11 @@ class BackupMixin:
                              audit_head=report.head, audit_intact=report.intact,
                              audit_problem=report.reason)
 
+    def audit_event(self, action: str, **details: Any) -> None:
+        from tiplab_web import audit
+
+        audit.record(None, action, None, **details)
+
     def close(self) -> None:
         connections.close_all()
 

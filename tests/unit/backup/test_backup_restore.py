@@ -65,6 +65,16 @@ def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         con.close()
 
 
+def _audit(db: Path) -> list[tuple[str, str, str]]:
+    """(action, details, hash) of every audit entry, in order."""
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT action, details, hash FROM audit_auditentry ORDER BY id"
+                           ).fetchall()
+    finally:
+        con.close()
+
+
 def _identities(data: Path) -> dict[tuple[str, str], dict[str, Any]]:
     ring = read_keyring(key_dir(data))
     assert ring is not None
@@ -101,8 +111,24 @@ def test_round_trip_restores_the_same_installation(site: dict[str, Any],
     assert restored["warnings"] == []
     assert leftovers(tmp_path) == []
 
-    # every row of every table (sessions and the like included), byte for byte
-    assert _tables(target / "tiplab.sqlite3") == _tables(data / "tiplab.sqlite3")
+    # every row of every table (sessions and the like included) as in the archive's copy, and
+    # as in the site but for the audit entries about the backup and the restore themselves
+    archived = tmp_path / "archived.sqlite3"
+    archived.write_bytes(members(out)["database/tiplab.sqlite3"])
+    got, copied, site_rows = (_tables(p) for p in (target / "tiplab.sqlite3", archived,
+                                                   data / "tiplab.sqlite3"))
+    audits = [_audit(p) for p in (target / "tiplab.sqlite3", archived, data / "tiplab.sqlite3")]
+    for t in (got, copied, site_rows):
+        del t["audit_auditentry"]
+    assert got == copied == site_rows
+    restored_log, archived_log, site_log = audits
+    assert restored_log[:-1] == archived_log == site_log[:len(archived_log)]
+    assert restored_log[-1][0] == "backup.restore"
+    assert json.loads(restored_log[-1][1])["archive_id"] == json.loads(
+        members(out)["manifest.json"])["archive_id"]
+    created = [json.loads(d) for a, d, _ in site_log[len(archived_log):] if a == "backup.create"]
+    assert [c["sha256"] for c in created] == [archive["sha256"]]
+    assert created[0]["keys_included"] is True
     # the same keys, so every identifier unseals to the same values
     assert read_keyring(key_dir(target)) == read_keyring(key_dir(data))
     before = _identities(data)
@@ -126,9 +152,8 @@ def test_round_trip_restores_the_same_installation(site: dict[str, Any],
     # the application sees the same data: audit chain, batches, snapshot
     env = env_for(target)
     done = run(["-m", "tiplab_web.manage", "verify_audit"], env)
-    entries = len(_tables(data / "tiplab.sqlite3")["audit_auditentry"])
-    assert f"chain intact: {entries} entries" in done.stdout
-    assert entries == restored["audit"]["entries"] > 0
+    assert f"chain intact: {len(restored_log)} entries" in done.stdout
+    assert len(restored_log) == restored["audit"]["entries"] + 1 > 1
     for cmd in (["snapshot"], ["batches"]):
         got, want = tiplab(*cmd, env=env), tiplab(*cmd, env=env_for(data))
         for d in (got, want):
