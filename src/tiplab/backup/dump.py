@@ -85,6 +85,6 @@ class BackupStore(Protocol):
         """Append an entry to the audit log (no user: the command line)."""
         ...
 
-    def close(self) -> None:
+    def close_connections(self) -> None:
         """Close database connections (before the restored directory is moved into place)."""
         ...

@@ -123,7 +123,7 @@ def restore_backup(path: Path, data_dir: Path | str | None, *, passphrase: Passp
                           data_version=manifest["data_version"],
                           keys_restored=keys is not None, by=by)
         where = store.describe_database().replace(str(staging), str(target))
-        store.close()
+        store.close_connections()
         if keys_apart:
             os.rename(key_staging, kdir)
         try:

@@ -237,7 +237,7 @@ class BackupMixin:
 
         audit.record(None, action, None, **details)
 
-    def close(self) -> None:
+    def close_connections(self) -> None:
         connections.close_all()
 
     def _sqlite_file(self) -> Path:
