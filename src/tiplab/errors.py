@@ -81,3 +81,31 @@ def is_storage_full(error: BaseException | str) -> bool:
 
 STORAGE_FULL_MESSAGE = ("the disk that holds tiplab's data is full: nothing was imported. "
                         "Free space on it (or move the data directory), then import again.")
+
+
+class KeyManagementError(TiplabError):
+    """The identifier keys cannot be read, rotated or retired as asked."""
+
+
+class KeyLockBusy(KeyManagementError):
+    """The key directory is locked by an import (a rotation must wait for it)."""
+
+
+class KeyRotationError(KeyManagementError):
+    """A key rotation cannot run or did not commit; the previous keys still open everything."""
+
+
+class BackupError(TiplabError):
+    """A backup cannot be written or an archive cannot be restored."""
+
+
+class WrongPassphrase(BackupError):
+    """The passphrase does not open the archive's keys (nothing was written)."""
+
+
+class ArchiveDamaged(BackupError):
+    """The archive is not a tiplab backup, or it was changed or damaged since it was written."""
+
+
+class RestoreTargetNotEmpty(BackupError):
+    """A restore was asked into a data directory, key directory or database holding data."""

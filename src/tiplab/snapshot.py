@@ -73,11 +73,16 @@ def analytic_table(table: pa.Table, kind: str, batch_id: str) -> pa.Table:
     return out
 
 
+def batch_file(kind: str, batch_id: str) -> str:
+    """The name of a batch's Parquet file under ``snapshot/batches/``."""
+    return f"{kind}-{batch_id}.parquet"
+
+
 def write_batch(data_dir: Path, kind: str, batch_id: str, table: pa.Table) -> str:
     """Write one batch's Parquet file (idempotent: same content, same file)."""
     d = snapshot_dir(data_dir) / "batches"
     d.mkdir(parents=True, exist_ok=True)
-    name = f"{kind}-{batch_id}.parquet"
+    name = batch_file(kind, batch_id)
     tmp = d / (name + ".tmp")
     try:
         pq.write_table(analytic_table(table, kind, batch_id), tmp, compression="zstd")

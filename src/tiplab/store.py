@@ -34,7 +34,7 @@ from tiplab.errors import (
 from tiplab.ingest.pipeline import PreparedImport, prepare_import
 from tiplab.ingest.profiles import Profile, load_profile
 from tiplab.ingest.readers import file_sha256
-from tiplab.keys import load_keyring
+from tiplab.keys import key_lock, load_keyring
 from tiplab.records.protect import seal_chunks
 from tiplab.snapshot import SnapshotBatch, write_batch, write_manifest
 
@@ -106,8 +106,13 @@ class CaseStore(Protocol):
     def set_data_version(self, batch_ids: list[str], data_version: str) -> None: ...
 
 
-def open_store(data_dir: str | os.PathLike[str] | None = None) -> CaseStore:
-    """Load the store plug-in (entry point group ``tiplab.stores``; ``TIPLAB_STORE`` picks one)."""
+def open_store(data_dir: str | os.PathLike[str] | None = None, *,
+               migrate: bool = True) -> CaseStore:
+    """Load the store plug-in (entry point group ``tiplab.stores``; ``TIPLAB_STORE`` picks one).
+
+    ``migrate=False`` leaves the database as it is (a restore needs it empty); the plug-in's
+    factory is then called with that keyword.
+    """
     d = default_data_dir(data_dir)
     wanted = os.environ.get("TIPLAB_STORE", "django")
     found = {ep.name: ep for ep in entry_points(group="tiplab.stores")}
@@ -116,7 +121,7 @@ def open_store(data_dir: str | os.PathLike[str] | None = None) -> CaseStore:
             f"no system-of-record store named {wanted!r} is installed (found: "
             f"{', '.join(found) or 'none'}); install tiplab with its web project")
     factory = found[wanted].load()
-    store: CaseStore = factory(d)
+    store: CaseStore = factory(d) if migrate else factory(d, migrate=False)
     return store
 
 
@@ -175,15 +180,17 @@ def run_import(store: CaseStore, path: str | os.PathLike[str], profile: Profile 
         return None, prepared
     report("saving", 0.5)
     accepted = prepared.result.accepted
-    protected: Iterable[pa.Table] = (
-        seal_chunks(accepted, load_keyring(key_dir(store.data_dir)))
-        if prof.kind == "case" else [accepted])
-    try:
-        batch = store.save_import(prepared, protected, user=user, supersede=supersede)
-    except OSError as e:  # the store's transaction did not commit
-        if is_storage_full(e):
-            raise StorageFullError(STORAGE_FULL_MESSAGE) from e
-        raise
+    # shared: imports run side by side, but never while a key rotation runs (tiplab.rotation)
+    with key_lock(store.data_dir):
+        protected: Iterable[pa.Table] = (
+            seal_chunks(accepted, load_keyring(key_dir(store.data_dir)))
+            if prof.kind == "case" else [accepted])
+        try:
+            batch = store.save_import(prepared, protected, user=user, supersede=supersede)
+        except OSError as e:  # the store's transaction did not commit
+            if is_storage_full(e):
+                raise StorageFullError(STORAGE_FULL_MESSAGE) from e
+            raise
     report("snapshot", 0.9)
     # The snapshot holds no identifiers: the accepted table gives the same file as the sealed.
     try:

@@ -16,7 +16,7 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -254,3 +254,105 @@ def unseal_raw_row(blob: bytes, keyring: KeyRing, batch_key: str, row: int) -> s
 
     nonce, body = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
     return AESGCM(keyring.field_key).decrypt(nonce, body, f"{batch_key}\x1f{row}".encode()).decode()
+
+
+# -- key rotation ---------------------------------------------------------------------------
+class UnsealError(ValueError):
+    """A sealed value does not open with the key given for it (wrong key, or tampered)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"sealed value {index} does not open with its key")
+        self.index = index
+
+
+def _opened(blobs: Sequence[bytes | None], aads: Sequence[bytes],
+            old_keys: Sequence[bytes]) -> list[bytes | None]:
+    """AES-256-GCM decryption of each blob with its own (old) key: the plaintexts.
+
+    Raises :class:`UnsealError` naming the first blob that does not open.
+    """
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    ciphers: dict[bytes, AESGCM] = {}
+    out: list[bytes | None] = []
+    for blob, aad, key in zip(blobs, aads, old_keys, strict=True):
+        if not blob:
+            out.append(None)
+            continue
+        aes = ciphers.get(key)
+        if aes is None:
+            aes = ciphers[key] = AESGCM(key)
+        try:
+            out.append(aes.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], aad))
+        except InvalidTag:
+            raise UnsealError(len(out)) from None
+    return out
+
+
+def reseal_identities(blobs: Sequence[bytes | None], sources: Sequence[str],
+                      record_ids: Sequence[str], old_field_keys: Sequence[bytes],
+                      new: KeyRing) -> pa.Table:
+    """Records' sealed identifiers re-sealed under ``new`` keys, with their pseudonyms recomputed.
+
+    For a key rotation. Each blob opens with its own old field key (the key of its batch) and
+    its ``(source, record id)``; the plaintext (the import's JSON, unchanged) is sealed again
+    with a fresh nonce by the import's own function, and the pseudonyms are computed from it
+    as the import computes them: text identifiers by the same DuckDB HMAC over the JSON value,
+    dates once per distinct date. So a rotated record equals a record imported with the new
+    keys. Raises :class:`UnsealError` for a blob its key does not open.
+
+    Returns one row per record: ``identity_sealed`` and the ``<field>_pseudonym`` columns.
+    """
+    aads = [_aad(s, r) for s, r in zip(sources, record_ids, strict=True)]
+    bodies = pa.array(_opened(blobs, aads, old_field_keys), pa.binary())
+    out = {SEALED_COLUMN: _sealed_array(bodies, aads, new.field_key)}
+    out.update(_pseudonyms_of(bodies, new.pseudonym_key))
+    return pa.table(out)
+
+
+def _pseudonyms_of(bodies: pa.Array, key: bytes) -> dict[str, pa.Array]:
+    """The pseudonym columns of sealed-identifier plaintexts (JSON), as the import makes them."""
+    from tiplab import duck
+
+    cols = []
+    for f in PSEUDONYM_FIELDS:
+        text = f"json_extract_string(decode(body), '$.{f}')"
+        if f == "birth_date":  # dates: per distinct date in Python, like the import
+            cols += [f"TRY_CAST({text} AS DATE) AS {f}", f"{text} AS {f}_text"]
+        else:
+            cols.append(f"CASE WHEN {text} IS NOT NULL THEN "
+                        f"{_hmac_sql(_field_key(key, f), _normalise_sql(f, text))} END "
+                        f"AS {f}_pseudonym")
+    con = duck.cursor()
+    try:
+        con.register("b", pa.table({"body": bodies}))
+        t = con.sql(f"SELECT {', '.join(cols)} FROM b").to_arrow_table()
+    finally:
+        con.close()
+    dates = t.column("birth_date")
+    if dates.null_count != t.column("birth_date_text").null_count:
+        raise ValueError("a sealed birth date is not an ISO date")  # never written so
+    out = {}
+    for f in PSEUDONYM_FIELDS:
+        out[f"{f}_pseudonym"] = (_date_pseudonyms(dates, key, f) if f == "birth_date"
+                                 else t.column(f"{f}_pseudonym").combine_chunks())
+    return out
+
+
+def reseal_raw_rows(blobs: Sequence[bytes | None], batch_keys: Sequence[str],
+                    rows: Sequence[int], old_field_keys: Sequence[bytes],
+                    new: KeyRing) -> list[bytes | None]:
+    """Rejected rows' sealed originals (:func:`seal_raw_rows`) re-sealed under ``new`` keys."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    aads = [f"{k}\x1f{r}".encode() for k, r in zip(batch_keys, rows, strict=True)]
+    aes = AESGCM(new.field_key)
+    out: list[bytes | None] = []
+    for text in _opened(blobs, aads, old_field_keys):
+        if text is None:
+            out.append(None)
+            continue
+        nonce = os.urandom(NONCE_BYTES)
+        out.append(nonce + aes.encrypt(nonce, text, aads[len(out)]))
+    return out

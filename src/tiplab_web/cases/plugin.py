@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 
-def open_store(data_dir: Path) -> Any:
-    """Set Django up on ``data_dir`` (migrating a new database) and return the case store."""
+def open_store(data_dir: Path, *, migrate: bool = True) -> Any:
+    """Set Django up on ``data_dir`` (migrating a new database unless ``migrate`` is false: a
+    restore needs the database as it is) and return the case store."""
     import django
     from django.apps import apps
     from django.conf import settings
@@ -22,7 +23,8 @@ def open_store(data_dir: Path) -> Any:
             os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiplab_web.settings.dev")
             data_dir.mkdir(parents=True, exist_ok=True)
         django.setup()
-        _migrate_if_needed()
+        if migrate:
+            _migrate_if_needed()
     from tiplab_web.cases.store import DjangoCaseStore
 
     return DjangoCaseStore(Path(data_dir))

@@ -39,11 +39,13 @@ from tiplab.ingest.pipeline import PreparedImport
 from tiplab.keys import KeyRing, load_keyring
 from tiplab.records.protect import seal_raw_rows
 from tiplab.records.schema import CASE_SCHEMA
-from tiplab.snapshot import SnapshotBatch
+from tiplab.snapshot import SnapshotBatch, batch_file
 from tiplab.store import BatchInfo
 
+from .backup import BackupMixin
 from .faults import pause_in_transaction
 from .models import AggregateRecord, CaseRecord, ImportBatch, RejectedRow, RowIssue
+from .rotation import KeyRotationMixin
 
 LIST_FIELDS = {"transit_countries", "exploitation_forms", "labour_sectors",
                "sexual_exploitation_types", "means_of_control"}
@@ -68,8 +70,12 @@ def _info(b: ImportBatch) -> BatchInfo:
         superseded_by=superseded_by, data_version=b.data_version or None)
 
 
-class DjangoCaseStore:
-    """The case store on one Django database alias (``default`` unless told otherwise)."""
+class DjangoCaseStore(BackupMixin, KeyRotationMixin):
+    """The case store on one Django database alias (``default`` unless told otherwise).
+
+    Also the system of record's side of backups (``tiplab.backup.BackupStore``, in
+    :mod:`.backup`) and key rotations (``tiplab.rotation.RotatingStore``, in :mod:`.rotation`).
+    """
 
     def __init__(self, data_dir: Path, using: str = "default") -> None:
         self.data_dir = data_dir
@@ -121,7 +127,7 @@ class DjangoCaseStore:
     def active_snapshot_batches(self) -> list[SnapshotBatch]:
         return [SnapshotBatch(batch_id=b.batch_id, kind=b.kind, source_agency=b.source_agency,
                               sha256=b.sha256, rows=b.accepted,
-                              file=f"{b.kind}-{b.batch_id}.parquet")
+                              file=batch_file(b.kind, b.batch_id))
                 for b in self._q(ImportBatch).filter(status=ImportBatch.ACTIVE)
                 .order_by("imported_at")]
 
