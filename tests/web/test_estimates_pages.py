@@ -71,7 +71,8 @@ def test_uk_five_lists_stepwise_gives_the_published_estimate(client_as, world):
 
 def test_sensitivity_table_agrees_with_the_main_estimate(client_as, world):
     # Korea (3 lists): stepwise 268.7778 (MultipleSystemsEstimation 1.2.0 guide)
-    run = _post(client_as("analyst"), input_kind="shipped", shipped="korea_palembang_3lists.csv",
+    client = client_as("analyst")
+    run = _post(client, input_kind="shipped", shipped="korea_palembang_3lists.csv",
                 sensitivity="on")
     assert run.overall["estimate"] == pytest.approx(268.7778, abs=1e-3)
     rows = {r["method"]: r for r in run.result["sensitivity"]["rows"]}
@@ -79,6 +80,13 @@ def test_sensitivity_table_agrees_with_the_main_estimate(client_as, world):
     lo, hi = run.result["sensitivity_range"]
     assert lo <= run.overall["estimate"] <= hi
     assert "methods" in run.result["charts"]
+    # the result page renders every row, those with a model and those with an error
+    page = client.get(reverse("estimates:run", args=[run.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Sensitivity across methods" in html
+    for method in rows:
+        assert method in html
 
 
 def test_uploaded_table_is_stored_with_its_hash(client_as, world):
@@ -121,3 +129,27 @@ def test_link_run_person_table_by_year(client_as, world):
     assert sorted(str(s["stratum"]["year"]) for s in strata) == ["2022", "2023"]
     assert sum(s["observed"] for s in strata) == link_run.persons
     assert "strata" in run.result["charts"]
+    page = client.get(reverse("estimates:run", args=[run.pk]))
+    assert page.status_code == 200
+    for s in strata:
+        assert str(s["stratum"]["year"]) in page.content.decode()
+
+
+def test_the_form_defaults_on_a_link_run_give_a_page_that_renders(client_as, world):
+    """The defaults a first user keeps (stepwise, sensitivity table on), on the person table
+    of a link run — the run page answered 500 for every sensitivity row without an error."""
+    ls.seed_records()
+    client = client_as("analyst")
+    client.post(reverse("linkage:runs"), {"sources": list(ls.AGENCIES)})
+    link_run = LinkRun.objects.get()
+    form = client.get(reverse("estimates:new"), {"link_run": link_run.pk}).context["form"]
+    data = {name: field.initial for name, field in form.fields.items()
+            if field.initial is not None}
+    data.update(input_kind="link_run", link_run=link_run.pk, nboot=50,
+                sensitivity="on", by=["year"])
+    run = _post(client, **data)
+    assert run.status == EstimationRun.DONE, run.error
+    assert run.result["sensitivity"]["rows"]
+    page = client.get(reverse("estimates:run", args=[run.pk]))
+    assert page.status_code == 200
+    assert "Sensitivity across methods" in page.content.decode()
