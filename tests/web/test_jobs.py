@@ -434,3 +434,50 @@ def test_tiplab_errors_in_run_kinds_reach_the_user(world):
     assert run.status == LinkRun.FAILED
     assert run.error == job.error == "the persons table has no capture pattern column"
     assert run.finished_at is not None
+
+
+def test_follow_ups_run_after_success_with_the_result_and_not_after_failure(world):
+    seen: list[dict[str, Any]] = []
+
+    def after(ctx: kernel.JobContext) -> dict[str, Any]:
+        seen.append(ctx.params)
+        return {}
+
+    kernel.register(kernel.JobKind(name="test.after", run=after, label="After"))
+    try:
+        user = world.users["analyst"]
+        first = kernel.submit(user, "test.ok", {"n": 5},
+                              then=[kernel.follow_up("test.after", {"x": 1}, label="Next")])
+        assert first.status == Job.SUCCEEDED
+        assert seen == [{"x": 1, "after": {"job": str(first.pk), "result": {"answer": 10}}}]
+        follow = Job.objects.get(kind="test.after")
+        assert (follow.owner, follow.label, follow.status) == (user, "Next", Job.SUCCEEDED)
+        kernel.submit(user, "test.fails", then=[kernel.follow_up("test.after")])
+        assert Job.objects.filter(kind="test.after").count() == 1  # nothing followed
+        with pytest.raises(KeyError):
+            kernel.follow_up("test.unknown")
+    finally:
+        kernel._KINDS.pop("test.after")
+
+
+def test_a_linkage_followed_by_its_estimate(world):
+    """The demo's closed loop: link, then estimate from the persons the run found."""
+    from tests.web import test_linkage_support as ls
+
+    from tiplab_web.estimates.models import EstimationRun
+    from tiplab_web.estimates.services import then_estimate
+    from tiplab_web.linkage.services import start_run
+
+    ls.seed_records()
+    analyst = world.users["analyst"]
+    link = start_run(analyst, list(ls.AGENCIES), None, then=[then_estimate(
+        {"method": "stepwise", "nboot": 0, "seed": 1, "by": ["year"], "pool_below": 0,
+         "sensitivity": False})])
+    link.refresh_from_db()
+    estimate = EstimationRun.objects.get()
+    assert estimate.link_run == link
+    assert estimate.status == EstimationRun.DONE, estimate.error
+    assert estimate.overall["observed"] == link.persons
+    job = Job.objects.get(kind="estimates.from_link_run")
+    assert (job.target_type, job.target_id) == ("estimates.estimationrun", str(estimate.pk))
+    assert job.label.startswith(f"Estimation #{estimate.pk}")

@@ -30,6 +30,7 @@ from .models import EstimationRun
 log = logging.getLogger("tiplab.web.estimates")
 
 JOB_KIND = "estimates.run"
+FROM_LINK_KIND = "estimates.from_link_run"
 
 STRATA = ("year", "region_of_exploitation", "sex", "age_band", "exploitation_form")
 #: the methods offered on the form (``fixed`` needs a model formula: CLI only for now)
@@ -72,13 +73,14 @@ def input_path(run: EstimationRun) -> Path:
     return run_dir(run) / "input.csv"
 
 
-def start_run(request: Any, *, input_kind: str, parameters: dict[str, Any],
-              link_run: Any = None, shipped: str | None = None, upload: Any = None
-              ) -> EstimationRun:
-    """Create the run with its input provenance, audit it, estimate in the background."""
+def create_run(request_or_user: Any, *, input_kind: str, parameters: dict[str, Any],
+               link_run: Any = None, shipped: str | None = None, upload: Any = None
+               ) -> EstimationRun:
+    """Create the run with its input provenance and audit it (nothing is estimated yet)."""
     from tiplab_web.core.access import organisation_of
 
-    run = EstimationRun(organisation=organisation_of(request.user), created_by=request.user,
+    user = getattr(request_or_user, "user", request_or_user)
+    run = EstimationRun(organisation=organisation_of(user), created_by=user,
                         input_kind=input_kind, parameters=parameters, link_run=link_run)
     if input_kind == EstimationRun.LINK_RUN:
         run.input_name = f"link run #{link_run.pk}: persons.parquet"
@@ -96,14 +98,32 @@ def start_run(request: Any, *, input_kind: str, parameters: dict[str, Any],
                 fh.write(chunk)
     run.input_sha256 = sha256_of(input_path(run))
     run.save(update_fields=["input_sha256"])
-    audit.record(request, "estimates.run", run, input=run.input_kind, name=run.input_name,
-                 sha256=run.input_sha256, link_run=link_run.pk if link_run else None,
-                 data_version=run.data_version, **parameters)
+    audit.record(request_or_user, "estimates.run", run, input=run.input_kind,
+                 name=run.input_name, sha256=run.input_sha256,
+                 link_run=link_run.pk if link_run else None, data_version=run.data_version,
+                 **parameters)
+    return run
+
+
+def _label(run: EstimationRun) -> str:
+    return _("Estimation #%(n)d (%(input)s)") % {"n": run.pk, "input": run.input_name}
+
+
+def start_run(request: Any, **kw: Any) -> EstimationRun:
+    """Create the run, audit it, estimate in the background."""
     from tiplab_web.jobs.kernel import submit
 
-    submit(request, JOB_KIND, {"run": run.pk}, target=run,
-           label=_("Estimation #%(n)d (%(input)s)") % {"n": run.pk, "input": run.input_name})
+    run = create_run(request, **kw)
+    submit(request, JOB_KIND, {"run": run.pk}, target=run, label=_label(run))
     return run
+
+
+def then_estimate(parameters: dict[str, Any]) -> dict[str, Any]:
+    """A follow-up for a linkage job: estimate from the persons its run found."""
+    from tiplab_web.jobs.kernel import follow_up
+
+    return follow_up(FROM_LINK_KIND, {"parameters": parameters},
+                     label=_("Estimation from the new link run"))
 
 
 def execute(run: EstimationRun, ctx: Any) -> None:
@@ -165,11 +185,30 @@ def execute(run: EstimationRun, ctx: Any) -> None:
 
 
 def register_jobs() -> None:
-    from tiplab_web.jobs.kernel import register
-    from tiplab_web.jobs.runs import run_kind
+    from dataclasses import replace
 
-    register(run_kind(JOB_KIND, EstimationRun, execute, label=gettext_lazy("Estimation"),
-                      url_name="estimates:run", capability="insights.view"))
+    from tiplab_web.jobs.kernel import JobContext, register
+    from tiplab_web.jobs.models import Job
+    from tiplab_web.jobs.runs import run_kind
+    from tiplab_web.linkage.models import LinkRun
+
+    kind = register(run_kind(JOB_KIND, EstimationRun, execute,
+                             label=gettext_lazy("Estimation"), url_name="estimates:run",
+                             capability="insights.view"))
+
+    def from_link_run(ctx: JobContext) -> dict[str, Any]:
+        """Create the estimation of the link run the previous job made, then run it."""
+        if "run" not in ctx.params:  # a retry reuses the run made by the first attempt
+            link_run = LinkRun.objects.get(pk=ctx.params["after"]["result"]["run"])
+            run = create_run(ctx.request, input_kind=EstimationRun.LINK_RUN,
+                             parameters=ctx.params["parameters"], link_run=link_run)
+            ctx.remember(run=run.pk)
+            Job.objects.filter(pk=ctx.job.pk).update(
+                target_type=run._meta.label_lower, target_id=str(run.pk), label=_label(run))
+        return kind.run(ctx) or {}
+
+    register(replace(kind, name=FROM_LINK_KIND, run=from_link_run,
+                     label=gettext_lazy("Estimation from a link run")))
 
 
 def write_charts(run: EstimationRun, charts: dict[str, Any]) -> None:

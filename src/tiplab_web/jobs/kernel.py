@@ -252,25 +252,52 @@ def _origin(request: Any) -> dict[str, str]:
             "user_agent": str(request.META.get("HTTP_USER_AGENT", ""))[:300]}
 
 
-def submit(request_or_user: Any, kind: str, params: dict[str, Any] | None = None, *,
-           label: str = "", target: Any = None) -> Job:
-    """Persist a job of ``kind`` and queue it. ``target`` is the model instance the job
-    works on (its page shows the job's progress). Returns the job (already finished when
-    the queue runs tasks immediately, as the test suite's does)."""
-    from tiplab_web.core.access import organisation_of
+def follow_up(kind: str, params: dict[str, Any] | None = None, *,
+              label: str = "") -> dict[str, Any]:
+    """A job to submit once this one has succeeded (``submit(..., then=[...])``); it gets
+    the finished job's id and result as ``params["after"]``."""
+    if kind not in _KINDS:
+        raise KeyError(f"unknown job kind {kind!r}; register it in the app's ready()")
+    return {"kind": kind, "params": params or {}, "label": str(label)}
 
+
+def submit(request_or_user: Any, kind: str, params: dict[str, Any] | None = None, *,
+           label: str = "", target: Any = None,
+           then: list[dict[str, Any]] | None = None) -> Job:
+    """Persist a job of ``kind`` and queue it. ``target`` is the model instance the job
+    works on (its page shows the job's progress); ``then`` lists :func:`follow_up` jobs
+    submitted, as the same user, when this one succeeds (none if it fails: a chain never
+    leaves half its objects behind). Returns the job (already finished when the queue runs
+    tasks immediately, as the test suite's does)."""
     if kind not in _KINDS:
         raise KeyError(f"unknown job kind {kind!r}; register it in the app's ready()")
     user = getattr(request_or_user, "user", request_or_user)
+    return _create(user, kind, {**(params or {}), **({"then": then} if then else {})},
+                   label=str(label or _KINDS[kind].label), origin=_origin(request_or_user),
+                   target_type=target._meta.label_lower if target is not None else "",
+                   target_id=str(target.pk) if target is not None else "")
+
+
+def _create(user: Any, kind: str, params: dict[str, Any], *, label: str,
+            origin: dict[str, str], target_type: str = "", target_id: str = "") -> Job:
+    from tiplab_web.core.access import organisation_of
+
     job = Job.objects.create(
-        kind=kind, label=str(label or _KINDS[kind].label)[:300], owner=user,
-        organisation=organisation_of(user), params=params or {},
-        origin=_origin(request_or_user),
-        target_type=target._meta.label_lower if target is not None else "",
-        target_id=str(target.pk) if target is not None else "")
+        kind=kind, label=label[:300], owner=user, organisation=organisation_of(user),
+        params=params, origin=origin, target_type=target_type, target_id=target_id)
     _enqueue(job)
     job.refresh_from_db()
     return job
+
+
+def _submit_follow_ups(job: Job, result: dict[str, Any]) -> None:
+    for f in job.params.get("then") or []:
+        if f.get("kind") not in _KINDS:
+            log.error("job %s: follow-up of unknown kind %r not submitted", job.pk, f.get("kind"))
+            continue
+        _create(job.owner, f["kind"], {**f.get("params", {}),
+                                       "after": {"job": str(job.pk), "result": result}},
+                label=f.get("label") or str(_KINDS[f["kind"]].label), origin=job.origin)
 
 
 def _enqueue(job: Job) -> None:
@@ -321,6 +348,11 @@ def execute(job_id: str, worker: str = "") -> str:
             ctx._reporter.stop.set()
             ctx._reporter.join(timeout=10)
     _finish(job, status, error=error, code=code, result=result, ctx=ctx)
+    if status == Job.SUCCEEDED and job.params.get("then"):
+        try:
+            _submit_follow_ups(job, _jsonable(result))
+        except Exception:  # the job itself succeeded; say what did not follow
+            log.exception("job %s: its follow-up jobs could not be submitted", job.pk)
     return status
 
 

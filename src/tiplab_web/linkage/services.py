@@ -134,21 +134,25 @@ def truth_file() -> Path | None:
     return path if path.exists() else None
 
 
-def start_run(request: Any, sources: list[str], threshold: float | None) -> LinkRun:
-    """Create the run, audit it, and queue the linkage as a background job."""
+def start_run(request_or_user: Any, sources: list[str], threshold: float | None, *,
+              then: list[dict[str, Any]] | None = None) -> LinkRun:
+    """Create the run, audit it, and queue the linkage as a background job (``then``:
+    follow-up jobs once it succeeds, e.g. ``estimates.services.then_estimate``)."""
     from tiplab_web.core.access import organisation_of
     from tiplab_web.jobs.kernel import submit
 
+    user = getattr(request_or_user, "user", request_or_user)
     link_settings = LinkSettings(threshold=threshold)
     run = LinkRun.objects.create(
-        organisation=organisation_of(request.user), created_by=request.user,
+        organisation=organisation_of(user), created_by=user,
         data_version=data_version(),
         settings={"sources": sorted(sources), "mode": "clear", "threshold": threshold,
                   "link_settings": json.loads(link_settings.model_dump_json())})
-    audit.record(request, "linkage.run", run, sources=sorted(sources), threshold=threshold,
+    audit.record(request_or_user, "linkage.run", run, sources=sorted(sources),
+                 threshold=threshold,
                  identifiers="bulk access to the decrypted identifiers of these agencies",
                  data_version=run.data_version)
-    submit(request, JOB_KIND, {"run": run.pk}, target=run,
+    submit(request_or_user, JOB_KIND, {"run": run.pk}, target=run, then=then,
            label=_("Record linkage #%(n)d (%(sources)s)")
            % {"n": run.pk, "sources": ", ".join(sorted(sources))})
     return run
