@@ -153,3 +153,52 @@ def test_the_form_defaults_on_a_link_run_give_a_page_that_renders(client_as, wor
     page = client.get(reverse("estimates:run", args=[run.pk]))
     assert page.status_code == 200
     assert "Sensitivity across methods" in page.content.decode()
+
+
+def test_home_page_shows_identified_estimated_and_not_yet_identified(client_as, world):
+    """The policy officer's headline: from a run made by the code, the home panel shows the
+    persons identified, the estimate with its interval and the difference, with its interval."""
+    ls.seed_records()
+    analyst = client_as("analyst")
+    analyst.post(reverse("linkage:runs"), {"sources": list(ls.AGENCIES)})
+    run = _post(analyst, input_kind="link_run", link_run=LinkRun.objects.get().pk, nboot=50)
+    o = run.overall
+    lo, hi = o["interval"]
+    html = client_as("policy_officer").get("/").content.decode()
+    panel = html[html.index("Latest estimate of the hidden number"):]
+    panel = panel[:panel.index("</section>")]
+
+    def n(x: float) -> str:
+        return f"{round(x):,}"
+
+    assert f"<strong>{n(o['observed'])}</strong>" in panel
+    assert f"<strong>{n(o['estimate'])}</strong>" in panel
+    assert f"95% interval {n(lo)}–{n(hi)}" in panel
+    assert f"<strong>{n(o['estimate'] - o['observed'])}</strong>" in panel
+    assert f"between {n(lo - o['observed'])} and {n(hi - o['observed'])}" in panel
+    assert f"About {round(100 * o['observed'] / o['estimate'])}%" in panel
+    assert reverse("estimates:run", args=[run.pk]) in panel
+    assert "No estimate yet" not in panel
+
+
+def test_home_page_says_when_an_estimate_is_being_computed(client_as, world):
+    from tiplab_web.jobs.models import Job
+    from tiplab_web.linkage.services import JOB_KIND
+
+    officer = client_as("policy_officer")
+    assert "No estimate yet" in officer.get("/").content.decode()
+    Job.objects.create(kind=JOB_KIND, label="Record linkage of police, ngo", status=Job.RUNNING,
+                       stage="scoring pairs", fraction=0.4, owner=world.users["analyst"],
+                       organisation=world.home)
+    html = officer.get("/").content.decode()
+    assert "Computing: Record linkage of police, ngo — scoring pairs (40%)" in html
+    assert "No estimate yet" not in html
+    follow = "Follow it on the Jobs page"
+    assert follow not in html  # the officer may not follow a linkage job there
+    assert follow in client_as("analyst").get("/").content.decode()
+    # another organisation's jobs are not announced
+    outsider = Job.objects.get()
+    outsider.organisation = world.elsewhere
+    outsider.owner = world.outsiders["analyst"]
+    outsider.save()
+    assert "Computing:" not in officer.get("/").content.decode()

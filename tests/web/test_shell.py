@@ -152,8 +152,8 @@ def test_dashboard_shows_recent_activity_and_admin_counts(world, client_as):
 
     analyst_page = client_as("analyst").get(reverse("core:home"))
     assert [p.panel.key for p in analyst_page.context["panels"]] == [
-        "records_by_source", "data_freshness", "recent_imports", "latest_link_run",
-        "latest_estimate", "open_problems", "recent_activity",
+        "latest_estimate", "records_by_source", "data_freshness", "recent_imports",
+        "latest_link_run", "open_problems", "recent_activity",
     ]
 
 

@@ -7,9 +7,40 @@ from django.utils.translation import gettext_lazy as _
 
 
 def latest_estimate_context(request: Any) -> dict[str, Any]:
-    from .access import runs_for
+    """The newest finished estimate the user may see, as identified / estimated / not yet
+    identified (each with its interval), and any linkage or estimation still computing."""
+    from tiplab_web.core.access import organisation_of
+    from tiplab_web.jobs.access import jobs_for
+    from tiplab_web.jobs.models import Job
+    from tiplab_web.linkage.services import JOB_KIND as LINK_KIND
 
-    return {"run": runs_for(request.user).filter(status="done").first()}
+    from .access import runs_for
+    from .services import FROM_LINK_KIND, JOB_KIND, method_label
+
+    run = runs_for(request.user).filter(status="done").first()
+    # that a linkage or an estimate is computing is not case data: everyone who sees the
+    # estimate hears of it; the Jobs page is linked for those who may follow the job there
+    org = organisation_of(request.user)
+    pending = [] if org is None else list(
+        Job.objects.filter(organisation=org, status__in=Job.ACTIVE,
+                           kind__in=(LINK_KIND, JOB_KIND, FROM_LINK_KIND))
+        .order_by("created_at")[:3])
+    followable = {j.pk for j in jobs_for(request.user).filter(pk__in=[j.pk for j in pending])}
+    ctx: dict[str, Any] = {"run": run, "pending": pending,
+                           "jobs_link": bool(pending) and bool(followable)}
+    o = run.overall if run is not None else {}
+    if o.get("estimate") is None or not o.get("interval"):
+        return {**ctx, "run": None}
+    observed, est = o["observed"], o["estimate"]
+    lo, hi = o["interval"]
+    ctx.update(
+        observed=observed, estimate=est, lo=lo, hi=hi,
+        hidden=est - observed, hidden_lo=max(lo - observed, 0), hidden_hi=hi - observed,
+        level=round(100 * o.get("level", 0.95)), lists=len(o.get("lists", [])),
+        share=round(100 * observed / est) if est else None,
+        method=method_label(o.get("method", "")),
+    )
+    return ctx
 
 
 class EstimatesConfig(AppConfig):
@@ -31,4 +62,4 @@ class EstimatesConfig(AppConfig):
         panels.register(panels.Panel(
             key="latest_estimate", title=_("Latest estimate of the hidden number"),
             template="estimates/panels/latest.html", capability="insights.view",
-            context=latest_estimate_context, order=36))
+            context=latest_estimate_context, order=5))

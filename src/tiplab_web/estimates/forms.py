@@ -31,7 +31,7 @@ class EstimateForm(forms.Form):
         label=_("Pattern-count CSV"), required=False,
         help_text=_("One 0/1 column per list and a count column."))
     method = forms.ChoiceField(label=_("Method"), initial="stepwise",
-                               choices=[(m, m) for m in services.FORM_METHODS])
+                               choices=services.method_choices)
     nboot = forms.IntegerField(label=_("Bootstrap replicates"), initial=1000, min_value=0,
                                max_value=10000,
                                help_text=_("0 gives a model-conditional interval only."))

@@ -36,6 +36,33 @@ STRATA = ("year", "region_of_exploitation", "sex", "age_band", "exploitation_for
 #: the methods offered on the form (``fixed`` needs a model formula: CLI only for now)
 FORM_METHODS = tuple(m for m in METHODS if m != "fixed")
 CHARTS = ("methods", "bootstrap", "strata")
+#: what each method is called on pages (the code stays in exports and the API)
+METHOD_LABELS = {
+    "stepwise": gettext_lazy("Stepwise log-linear model (Chan, Silverman & Vincent 2021)"),
+    "aic-stepwise": gettext_lazy("Stepwise log-linear model by AIC (UK Home Office 2014)"),
+    "bic": gettext_lazy("Average of log-linear models by BIC"),
+    "downhill": gettext_lazy("Downhill search over log-linear models"),
+    "main": gettext_lazy("Independence model (main effects only)"),
+    "fixed": gettext_lazy("Log-linear model given by the user"),
+    "rcapture-M0": gettext_lazy("Closed model M0 (equal capture probabilities)"),
+    "rcapture-Mt": gettext_lazy("Closed model Mt (capture probability varies by list)"),
+}
+
+
+def method_label(code: str) -> str:
+    """A person's name for an estimation method; Rcapture's heterogeneity models by family."""
+    if code in METHOD_LABELS:
+        return str(METHOD_LABELS[code])
+    if code.startswith("rcapture-Mh-") or code.startswith("rcapture-Mth-"):
+        family, _sep, form = code.removeprefix("rcapture-").partition("-")
+        return _("Closed model %(family)s with %(form)s heterogeneity") % {
+            "family": family, "form": form}
+    return code
+
+
+def method_choices() -> list[tuple[str, str]]:
+    """The form's method choices, labelled in the language of the request."""
+    return [(m, method_label(m)) for m in FORM_METHODS]
 CHART_FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
