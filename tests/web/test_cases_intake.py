@@ -224,3 +224,20 @@ def test_background_job_reports_progress_and_result(client_as, profile_key):
     html = fragment.content.decode()
     assert reverse("cases:batch", args=[job.result["batch_id"]]) in html
     assert "hx-trigger" not in html
+
+
+def test_the_profile_is_not_chosen_for_the_user_unless_it_is_their_agencys(world, settings):
+    """A police reporter was offered the UNODC GLOTIP profile first; now nothing is chosen,
+    unless a profile carries the reporter's own agency's name."""
+    reporter = world.users["agency_reporter"]
+    client = sign_in(Client(), reporter)
+    field = client.get(reverse("cases:intake")).context["form"].fields["profile"]
+    assert field.initial is None
+    assert field.choices[0][0] == ""
+    folder = Path(settings.DATA_DIR) / "profiles"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{world.home.source}.yaml").write_text(cs.PROFILE, encoding="utf-8")
+    field = client.get(reverse("cases:intake")).context["form"].fields["profile"]
+    assert field.initial == f"local:{world.home.source}"
+    analyst = sign_in(Client(), world.users["analyst"])
+    assert analyst.get(reverse("cases:intake")).context["form"].fields["profile"].initial is None

@@ -43,11 +43,20 @@ class IntakeForm(forms.Form):
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        known = services.known_profiles()
         self.fields["profile"].choices = [
-            *((p.key, p.label) for p in services.known_profiles().values()),
+            ("", _("— choose how your file is laid out —")),
+            *((p.key, p.label) for p in known.values()),
             (UPLOAD, _("Upload a profile file…")),
             (INFER, _("Draft a profile from the file…")),
         ]
+        # a reporter's own agency's profile, when there is one; otherwise nothing is chosen
+        # for the user (a police officer was offered the UNODC GLOTIP profile first)
+        agency = own_agency(user)
+        if agency:
+            mine = [k for k in known if k.split(":", 1)[1] == agency]
+            if mine:
+                self.fields["profile"].initial = mine[0]
         self.fields["supersede"].choices = _active_batch_choices(user)
         if own_agency(user) is not None:
             del self.fields["source_agency"]  # reporters import for their own agency only

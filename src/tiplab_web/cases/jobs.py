@@ -26,6 +26,7 @@ from tiplab.errors import DuplicateBatchError, SnapshotWriteError, TiplabError
 from tiplab.ingest.readers import file_sha256
 from tiplab.store import refresh_snapshot, run_import
 from tiplab_web import audit
+from tiplab_web.core.usererrors import for_page
 from tiplab_web.jobs.kernel import JobContext, JobFailure, JobKind, register, submit
 
 from . import services
@@ -129,13 +130,14 @@ def run(ctx: JobContext) -> dict[str, Any]:
                                       meta.get("source"), user=user.get_username(),
                                       supersede=meta.get("supersede"), progress=progress)
     except DuplicateBatchError as e:
-        raise JobFailure(str(e), earlier_batch=e.batch_id) from e
+        raise JobFailure(for_page(e, files=services.display_names(meta)),
+                         earlier_batch=e.batch_id) from e
     except SnapshotWriteError as e:  # the batch is stored: audit it, let a retry finish
         _audit(ctx, ImportBatch.objects.get(batch_id=e.batch_id))
         services.discard_upload(upload_id)
         raise JobFailure(_snapshot_message(e.batch_id), batch_id=e.batch_id) from e
     except TiplabError as e:
-        raise JobFailure(str(e)) from e
+        raise JobFailure(for_page(e, files=services.display_names(meta))) from e
     assert batch is not None
     _audit(ctx, ImportBatch.objects.get(batch_id=batch.batch_id))
     services.discard_upload(upload_id)

@@ -314,6 +314,11 @@ def new_upload(user_id: int, uploaded: Any, *, profile_text: str | None, profile
     return upload_id
 
 
+def display_names(meta: dict[str, Any]) -> dict[str, str]:
+    """An upload's server path -> the name the user gave the file (for error messages)."""
+    return {meta["path"]: meta.get("file_name") or Path(meta["path"]).name}
+
+
 def replace_file(upload_id: str, meta: dict[str, Any], uploaded: Any) -> None:
     """Swap in a corrected file, keeping the profile and the other choices."""
     _, path = save_upload(uploaded, upload_id)

@@ -19,6 +19,7 @@ from tiplab.store import run_import
 from tiplab_web import audit
 from tiplab_web.core.exports import download
 from tiplab_web.core.reauth import require_recent_password
+from tiplab_web.core.usererrors import for_page
 
 from . import jobs, services
 from .access import batches_for, get_batch_for, intake_required, own_agency
@@ -103,7 +104,7 @@ def intake_profile(request: HttpRequest, upload_id: str) -> HttpResponse:
                 text = infer_profile(meta["path"])
                 drafted = True
             except TiplabError as e:
-                messages.error(request, str(e))
+                messages.error(request, for_page(e, files=services.display_names(meta)))
                 text = ""
         form = ProfileTextForm(initial={"text": text})
         if drafted:
@@ -123,16 +124,17 @@ def intake_preview(request: HttpRequest, upload_id: str) -> HttpResponse:
         return redirect("cases:intake_profile", upload_id=upload_id)
     ctx: dict[str, Any] = {"meta": meta, "upload_id": upload_id,
                            "replace_form": ReplaceFileForm()}
+    names = services.display_names(meta)
     try:
         profile = services.parse(meta["profile_text"], meta["profile_label"])
         _, prepared = run_import(services.store(), meta["path"], profile, meta.get("source"),
                                  supersede=meta.get("supersede"), dry_run=True)
     except DuplicateBatchError as e:
-        ctx["error"], ctx["earlier_batch"] = str(e), e.batch_id
+        ctx["error"], ctx["earlier_batch"] = for_page(e, files=names), e.batch_id
     except ProfileError as e:
-        ctx["error"], ctx["profile_error"] = str(e), e
+        ctx["error"], ctx["profile_error"] = for_page(e, files=names), e
     except TiplabError as e:
-        ctx["error"] = str(e)
+        ctx["error"] = for_page(e, files=names)
     else:
         ctx["preview"] = services.build_preview(prepared)
     return render(request, "cases/intake_preview.html", ctx, status=200)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from tiplab.errors import TiplabError
 from tiplab.estimation import (
     METHODS,
     CaptureTable,
@@ -23,6 +24,8 @@ from tiplab.estimation import (
     sparse_warnings,
 )
 from tiplab_web import audit
+from tiplab_web.core.usererrors import for_page
+from tiplab_web.jobs.kernel import JobFailure
 from tiplab_web.linkage.services import persons_path
 
 from .models import EstimationRun
@@ -158,17 +161,23 @@ def execute(run: EstimationRun, ctx: Any) -> None:
     kw = {"nboot": int(p.get("nboot", 1000)), "seed": p.get("seed")}
     ctx.progress("reading the input", 0.0)
     path = input_path(run)
-    strat = None
     notes: list[str] = []
-    if run.input_kind == EstimationRun.LINK_RUN:
-        by = list(p.get("by") or [])
-        tables = CaptureTable.from_person_table(path, by=by,
-                                                pool_below=int(p.get("pool_below") or 0))
-        table = tables.total()
-        notes += list(tables.warnings)
-    else:
-        table = CaptureTable.from_csv(path)
-        tables, by = None, []
+    try:
+        if run.input_kind == EstimationRun.LINK_RUN:
+            by = list(p.get("by") or [])
+            tables = CaptureTable.from_person_table(path, by=by,
+                                                    pool_below=int(p.get("pool_below") or 0))
+            table = tables.total()
+            notes += list(tables.warnings)
+        else:
+            table = CaptureTable.from_csv(path)
+            tables, by = None, []
+    except (TiplabError, UnicodeError, ValueError) as e:  # a file the user gave us, unreadable
+        problem = for_page(e, files={path: run.input_name})
+        if not problem.startswith(run.input_name):
+            problem = _("%(name)s cannot be used: %(problem)s") % {
+                "name": run.input_name, "problem": problem}
+        raise JobFailure(problem) from e
     table, dropped = table.remove_noninformative_lists()
     notes += [f"list dropped: {d}" for d in dropped]
     ctx.progress("estimating" + (" with the bootstrap" if kw["nboot"] else ""), 0.1)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiplab.errors import TiplabError
+from tiplab_web.core.usererrors import for_page
 
 from .kernel import JobCancelled, JobContext, JobFailure, JobKind
 from .models import Job
@@ -58,8 +59,9 @@ def run_kind(name: str, model: type[Model], execute: Callable[[Any, JobContext],
             _mark(model, pk, FAILED, e.message)
             raise
         except TiplabError as e:
-            _mark(model, pk, FAILED, str(e))
-            raise JobFailure(str(e)) from e
+            message = for_page(e)
+            _mark(model, pk, FAILED, message)
+            raise JobFailure(message) from e
         except Exception:
             _mark(model, pk, FAILED, _("The run failed unexpectedly; the error has been "
                                        "logged."))
