@@ -24,7 +24,8 @@ INTERNALS = re.compile(
 def clean(text: str) -> None:
     """No server path and no library message in what the user reads."""
     assert str(settings.DATA_DIR) not in text
-    assert "/tmp/" not in text and "/uploads/" not in text
+    assert "/tmp/" not in text
+    assert "/uploads/" not in text
     found = INTERNALS.search(text)
     assert found is None, f"library wording {found.group(0)!r} in {text!r}"
 
@@ -65,7 +66,8 @@ def test_duplicate_file_offers_the_replacement_as_a_button(client_as, profile_ke
     batch = ImportBatch.objects.get()
     page = _preview(client, profile_key, "police.csv", cs.FIXED)
     error = page.context["error"]
-    assert batch.batch_id in error and "police.csv" in error
+    assert batch.batch_id in error
+    assert "police.csv" in error
     clean(error)
     html = page.content.decode()
     clean(html)
@@ -102,3 +104,30 @@ def test_for_page_rewrites_paths_and_library_wording(settings, tmp_path):
     clean(other)
     # dates and fractions are not paths
     assert for_page("registered 01/02/2024, share 3/4") == "registered 01/02/2024, share 3/4"
+
+
+def test_a_server_error_is_logged_with_its_traceback_and_not_shown(client_as, world,
+                                                                    monkeypatch, caplog):
+    """Where the operator looks (standard error, JSON in production): the traceback; on the
+    page: a plain apology."""
+    client = client_as("analyst")
+    client.post(reverse("estimates:new"), {
+        "input_kind": "shipped", "shipped": "korea_palembang_3lists.csv", "method": "main",
+        "nboot": 0, "seed": 1})
+    run = EstimationRun.objects.get()
+
+    def broken(self):
+        raise ZeroDivisionError("a bug in a template helper")
+
+    monkeypatch.setattr(EstimationRun, "overall", property(broken))
+    client.raise_request_exception = False
+    with caplog.at_level("ERROR", logger="django.request"):
+        response = client.get(reverse("estimates:run", args=[run.pk]))
+    assert response.status_code == 500
+    logged = [r for r in caplog.records if r.name == "django.request"]
+    assert logged
+    assert logged[0].exc_info is not None
+    assert logged[0].exc_info[0] is ZeroDivisionError
+    body = response.content.decode()
+    assert "ZeroDivisionError" not in body
+    assert "Traceback" not in body

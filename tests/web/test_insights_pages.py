@@ -13,6 +13,7 @@ from django.urls import reverse
 from tests.web.test_insights_support import glotip_value, load, simulate
 
 from tiplab_web.audit.models import AuditEntry
+from tiplab_web.insights.forms import ROUTE_DATASETS
 
 
 @pytest.fixture(scope="module")
@@ -322,3 +323,42 @@ def test_denver_routes_are_suppressed_for_policy_officers(insights_data, client_
     assert any(r["suppressed"] == "True" for r in officer)
     html = client_as("policy_officer").get(reverse("insights:routes"), query).content.decode()
     assert "Disclosure control applied." in html
+
+
+#: each page's option sets: every choice of every other field is tried on top of each base
+OPTION_BASES = {
+    "insights:trends": [{}, {"dataset": "glotip"}],
+    "insights:hotspots": [{}],
+    "insights:profiles": [{}],
+    "insights:routes": [{"dataset": d} for d, _label in ROUTE_DATASETS],
+}
+
+
+def _sample(values: list) -> list:
+    """Every value of a short list; the ends and the middle of a long one (countries)."""
+    return values if len(values) <= 12 else [values[0], values[len(values) // 2], values[-1]]
+
+
+@pytest.mark.parametrize("name", sorted(OPTION_BASES))
+def test_every_option_of_every_analysis_page_renders(insights_data, client_as, name):
+    """Made from runs of the code on simulated data, not fixtures: one request per choice of
+    each select on the page (a choice that a form refuses must answer 200 with its error)."""
+    client = client_as("analyst")
+    tried = 0
+    for base in OPTION_BASES[name]:
+        form = client.get(reverse(name), base).context["form"]
+        for field_name, field in form.fields.items():
+            choices = [v for v, _label in getattr(field, "choices", []) if v not in ("", None)]
+            if field_name == "dataset" or not choices:
+                continue
+            for value in _sample(choices):
+                query = {**base, field_name: value}
+                response = client.get(reverse(name), query)
+                assert response.status_code == 200, query
+                html = response.content.decode()
+                if response.context["form"].is_valid():
+                    assert "Data version" in html, query  # a result, with its provenance
+                else:
+                    assert 'class="errorlist' in html, query  # the refusal, said on the page
+                tried += 1
+    assert tried >= 5
