@@ -302,13 +302,50 @@ def test_route_periods_must_be_complete(insights_data, client_as):
     assert client.get(reverse("insights:routes_changes_export")).status_code == 404
 
 
+def test_the_simulated_country_is_on_the_routes_map(insights_data, client_as):
+    """The demo's corridors lead into the simulated country, XTL: it joins the world layer
+    from its own regions, so the default view draws them."""
+    from tiplab_web.insights import services
+
+    client = client_as("analyst")
+    html = client.get(reverse("insights:routes")).content.decode()
+    assert "not on map: XTL" not in html
+    svg = client.get(reverse("insights:routes_map", args=["svg"])).content.decode()
+    assert "No corridor can be drawn" not in svg
+    assert "Tiplandia" in svg  # the country is outlined and named
+    assert services.simulated_country()["iso_a3"].tolist() == ["XTL"]
+
+
 def test_corridors_off_the_world_map_are_listed_not_dropped(insights_data, client_as):
+    """Without the simulated country's regions, its corridors are listed, not dropped."""
+    (insights_data / "demo" / "country" / "regions.geojson").unlink()
     html = client_as("analyst").get(reverse("insights:routes")).content.decode()
     note = re.search(r'<div class="notice" role="note" id="not-on-map">(.*?)</div>', html,
                      re.S)
     assert note, "the simulated country XTL is not on the world layer: the page says so"
     assert "XTL" in note.group(1)
     assert re.search(r'<span class="tag">not on map: XTL</span>', html)
+
+
+def test_an_anchor_places_the_simulated_country(insights_data, settings):
+    from tiplab.reports import country_centroids
+    from tiplab_web.insights import services
+
+    settings.TIPLAB_DEMO_COUNTRY_ANCHOR = (21.5, 8.0)
+    point = country_centroids(services.simulated_country()).set_index("iso_a3").loc["XTL"]
+    assert point["lon"] == pytest.approx(21.5, abs=0.5)
+    assert point["lat"] == pytest.approx(8.0, abs=0.5)
+
+
+@pytest.mark.parametrize("raw", ["21.5", "east,north", "200,0", "0,89"])
+def test_a_bad_anchor_is_refused_when_the_settings_load(monkeypatch, raw):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from tiplab_web.settings.base import _env_lonlat
+
+    monkeypatch.setenv("TIPLAB_DEMO_COUNTRY_ANCHOR", raw)
+    with pytest.raises(ImproperlyConfigured, match="longitude,latitude"):
+        _env_lonlat("TIPLAB_DEMO_COUNTRY_ANCHOR")
 
 
 @pytest.mark.skipif(not Path(__file__).resolve().parents[3].joinpath(

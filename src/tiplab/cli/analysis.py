@@ -157,6 +157,18 @@ def profiles_cmd(
         _write(result, out, as_json)
 
 
+def _lonlat(raw: str | None) -> tuple[float, float] | None:
+    from tiplab.analysis.errors import AnalysisError
+
+    if not raw:
+        return None
+    try:
+        lon, lat = (float(v) for v in raw.split(","))
+    except ValueError:
+        raise AnalysisError(f"--anchor {raw!r}: write LON,LAT, e.g. --anchor 21.5,8.0") from None
+    return lon, lat
+
+
 def routes_cmd(
     dataset: str = Dataset,
     denver_file: Path = typer.Option(Path(DENVER_DEFAULT), "--denver-file",
@@ -169,6 +181,15 @@ def routes_cmd(
                                       help="Two periods to compare, e.g. --compare 2008-2011 "
                                            "--compare 2013-2016."),
     top: int = typer.Option(30, "--top", help="Corridors drawn on the flow map."),
+    country_regions: Path = typer.Option(
+        None, "--country-regions", exists=True, dir_okay=False,
+        help="Regions GeoJSON of a country the world map lacks (the simulated country's "
+             "country/regions.geojson): it joins the flow map."),
+    country_code: str = typer.Option("XTL", "--country-code",
+                                     help="Its ISO alpha-3 code in the data."),
+    country_name: str = typer.Option("Tiplandia", "--country-name", help="Its name."),
+    anchor: str = typer.Option(None, "--anchor",
+                               help="Place it at LON,LAT (default: where its geometry is)."),
     file: Path = FileOpt, profile: str = ProfileOpt, data_dir: Path = DataDir,
     out: Path = OutOpt, as_json: bool = JsonOpt, protect: bool = ProtectOpt,
     threshold: int = ThresholdOpt,
@@ -196,12 +217,16 @@ def routes_cmd(
                           period_b=periods[1] if periods else None, top=top)
         result = routes(src, s, protect=_rule(protect, threshold), data_version=version)
         if out is not None:
-            from tiplab.reports import flow_map
+            from tiplab.reports import country_from_regions, flow_map
 
+            extra = None
+            if country_regions is not None:
+                extra = country_from_regions(country_regions, iso_a3=country_code,
+                                             name=country_name, anchor=_lonlat(anchor))
             note = ("Source: University of Denver coding of US TIP reports; counts are coded "
                     "statements" if dataset == "denver" else "")
             flow_map(result.tables["corridors"], path=out / "flows.png", top=top,
-                     source_note=note)
+                     source_note=note, extra=extra)
         _write(result, out, as_json)
 
 

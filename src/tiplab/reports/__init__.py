@@ -4,6 +4,7 @@ from tiplab.reports.charts import bar_chart, trend_chart
 from tiplab.reports.maps import (
     choropleth,
     country_centroids,
+    country_from_regions,
     flow_lines,
     flow_map,
     hotspot_map,
@@ -15,7 +16,7 @@ from tiplab.reports.maps import (
 )
 
 __all__ = [
-    "bar_chart", "choropleth", "country_centroids", "flow_lines", "flow_map", "hotspot_map",
-    "leaflet_geojson", "off_map_note", "regions_layer", "trend_chart", "unmapped_flows",
-    "world_layer",
+    "bar_chart", "choropleth", "country_centroids", "country_from_regions", "flow_lines",
+    "flow_map", "hotspot_map", "leaflet_geojson", "off_map_note", "regions_layer",
+    "trend_chart", "unmapped_flows", "world_layer",
 ]

@@ -32,9 +32,47 @@ def _world() -> Any:
     return gpd.read_parquet(WORLD_FILE)
 
 
-def world_layer() -> Any:
-    """Natural Earth 1:110m countries (GeoDataFrame, EPSG:4326; see data/geo/README.md)."""
-    return _world().copy()
+def world_layer(extra: Any = None) -> Any:
+    """Natural Earth 1:110m countries (GeoDataFrame, EPSG:4326; see data/geo/README.md),
+    with the countries of ``extra`` (e.g. :func:`country_from_regions`) added."""
+    w = _world().copy()
+    if extra is None or len(extra) == 0:
+        return w
+    import geopandas as gpd
+
+    added = extra.to_crs(w.crs)[["iso_a3", "name", "geometry"]]
+    return gpd.GeoDataFrame(pd.concat([w[~w["iso_a3"].isin(added["iso_a3"])], added],
+                                      ignore_index=True), crs=w.crs)
+
+
+def country_from_regions(regions: Any, *, iso_a3: str, name: str,
+                         anchor: tuple[float, float] | None = None) -> Any:
+    """A country for the world layer made of a regions layer (the simulated country).
+
+    The regions (a GeoJSON path or a GeoDataFrame) are dissolved into one outline. With
+    ``anchor`` (lon, lat) the outline is moved so that a point inside it sits there, its
+    east-west extent rescaled for the new latitude so that its size on the ground stays
+    the same; without it the country stays where its geometry puts it.
+    """
+    import geopandas as gpd
+    from shapely import affinity
+    from shapely.ops import unary_union
+
+    g = regions if isinstance(regions, gpd.GeoDataFrame) else regions_layer(regions)
+    if len(g) == 0:
+        raise InputDataError(f"{regions}: no regions to make country {iso_a3} of")
+    shape = unary_union(list(g.to_crs("EPSG:4326").geometry))
+    if anchor is not None:
+        lon, lat = (float(v) for v in anchor)
+        if not (-180.0 <= lon <= 180.0 and -80.0 <= lat <= 80.0):
+            raise InputDataError(f"anchor of {iso_a3}: ({lon}, {lat}) is not a longitude in "
+                                 "-180..180 and a latitude in -80..80")
+        here = shape.representative_point()
+        factor = np.cos(np.radians(here.y)) / np.cos(np.radians(lat))
+        shape = affinity.scale(shape, xfact=factor, yfact=1.0, origin=here)
+        shape = affinity.translate(shape, xoff=lon - here.x, yoff=lat - here.y)
+    return gpd.GeoDataFrame({"iso_a3": [iso_a3], "name": [name]}, geometry=[shape],
+                            crs="EPSG:4326")
 
 
 def regions_layer(geojson: str | Path) -> Any:
@@ -63,9 +101,16 @@ def _centroids() -> pd.DataFrame:
                          "lat": pts.y.to_numpy()})
 
 
-def country_centroids() -> pd.DataFrame:
-    """A point inside each country's largest polygon (lon/lat), keyed by ``iso_a3``."""
-    return _centroids().copy()
+def country_centroids(extra: Any = None) -> pd.DataFrame:
+    """A point inside each country's largest polygon (lon/lat), keyed by ``iso_a3``; the
+    countries of ``extra`` (see :func:`world_layer`) included."""
+    base = _centroids()
+    if extra is None or len(extra) == 0:
+        return base.copy()
+    pts = extra.to_crs("EPSG:4326").geometry.representative_point()
+    added = pd.DataFrame({"iso_a3": extra["iso_a3"].to_numpy(), "lon": pts.x.to_numpy(),
+                          "lat": pts.y.to_numpy()})
+    return pd.concat([base[~base["iso_a3"].isin(added["iso_a3"])], added], ignore_index=True)
 
 
 def great_circle(lon0: np.ndarray, lat0: np.ndarray, lon1: np.ndarray, lat1: np.ndarray,
@@ -156,14 +201,14 @@ def _top_flows(corridors: pd.DataFrame | pa.Table, source: str, target: str, val
 
 def flow_lines(corridors: pd.DataFrame | pa.Table, *, source: str = "origin_country",
                target: str = "country_of_exploitation", value: str = "n",
-               top: int = 30, steps: int = 32) -> pd.DataFrame:
+               top: int = 30, steps: int = 32, extra: Any = None) -> pd.DataFrame:
     """Great-circle polylines for the ``top`` corridors between country centroids.
 
-    Corridors with a point that is not on the world layer are left out here; list them with
-    :func:`unmapped_flows` so that a reader is told.
+    Corridors with a point that is not on the world layer (with the countries of ``extra``)
+    are left out here; list them with :func:`unmapped_flows` so that a reader is told.
     """
     c = _top_flows(corridors, source, target, value, top)
-    cen = country_centroids().set_index("iso_a3")
+    cen = country_centroids(extra).set_index("iso_a3")
     c = c[c[source].isin(cen.index) & c[target].isin(cen.index)]
     a, b = cen.loc[c[source]], cen.loc[c[target]]
     lines = great_circle(a["lon"].to_numpy(), a["lat"].to_numpy(), b["lon"].to_numpy(),
@@ -175,16 +220,17 @@ def flow_lines(corridors: pd.DataFrame | pa.Table, *, source: str = "origin_coun
 
 def unmapped_flows(corridors: pd.DataFrame | pa.Table, *, source: str = "origin_country",
                    target: str = "country_of_exploitation", value: str = "n",
-                   top: int = 30) -> pd.DataFrame:
+                   top: int = 30, extra: Any = None) -> pd.DataFrame:
     """The ``top`` corridors :func:`flow_lines` cannot draw, and why.
 
     A point is off the map when it is not an ISO alpha-3 code of the Natural Earth layer: a
     region label ("Europe"), a fictional country (the simulated country, ``XTL``), a code the
-    layer lacks (small states), or a missing value. Columns: ``source``, ``target``, ``value``
+    layer lacks (small states), or a missing value; a country given in ``extra`` (see
+    :func:`country_from_regions`) is on the map. Columns: ``source``, ``target``, ``value``
     and ``not_on_map`` (the offending labels, comma-separated).
     """
     c = _top_flows(corridors, source, target, value, top)
-    known = set(country_centroids()["iso_a3"])
+    known = set(country_centroids(extra)["iso_a3"])
     rows = []
     for s_, t_, v in zip(c[source], c[target], c[value], strict=True):  # at most ``top``
         missing = [str(x) for x in (s_, t_) if x not in known]
@@ -204,20 +250,28 @@ def off_map_note(unmapped: pd.DataFrame) -> str:
 
 
 def flow_map(corridors: pd.DataFrame | pa.Table, *, path: str | Path, top: int = 30,
-             title: str = "", source_note: str = "") -> Path:
+             title: str = "", source_note: str = "", extra: Any = None) -> Path:
     """Corridors as great-circle lines (width ~ volume) on the world layer.
 
+    The countries of ``extra`` (the simulated country) join the layer, outlined darker.
     Corridors with a point that is not on the world layer are named under the map, never
     dropped silently; when none can be drawn the map says so.
     """
     import geopandas as gpd
     from shapely.geometry import LineString
 
-    lines = flow_lines(corridors, top=top)
-    missing = off_map_note(unmapped_flows(corridors, top=top))
-    world = world_layer()
+    lines = flow_lines(corridors, top=top, extra=extra)
+    missing = off_map_note(unmapped_flows(corridors, top=top, extra=extra))
+    world = world_layer(extra)
     fig, ax = _figure()
     world.to_crs(EQUAL_EARTH).plot(ax=ax, color="#f2f3f4", edgecolor="#aab7b8", linewidth=0.3)
+    if extra is not None and len(extra):
+        added = extra.to_crs(EQUAL_EARTH)
+        added.plot(ax=ax, color="#d6eaf8", edgecolor="#1b4f72", linewidth=0.8)
+        for pt, label in zip(added.geometry.representative_point(), added["name"],
+                             strict=True):
+            ax.annotate(str(label), (pt.x, pt.y), xytext=(4, -10), textcoords="offset points",
+                        fontsize=7, color="#1b4f72")
     if len(lines):
         geoms = [LineString(p) for p in lines["path"]]
         gl = gpd.GeoDataFrame(lines.drop(columns="path"), geometry=geoms, crs="EPSG:4326")

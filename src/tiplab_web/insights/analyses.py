@@ -385,10 +385,16 @@ def route_result(p: dict[str, Any], protected: bool) -> services.Timed:
     return _run("routes", p, protected, lambda: routes(services.engine(), s, protect=rule))
 
 
-def route_rows(result: Any, top: int = 50) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def extra_countries(dataset: str) -> Any:
+    """Countries that join the world map: the simulated one, for the case records."""
+    return services.simulated_country() if dataset == "cases" else None
+
+
+def route_rows(result: Any, top: int = 50, *, extra: Any = None
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     from tiplab.reports import country_centroids
 
-    on_map = set(country_centroids()["iso_a3"])
+    on_map = set(country_centroids(extra)["iso_a3"])
     corridors = []
     for r in result.tables["corridors"].to_pylist()[:top]:
         off = [c for c in (r["origin_country"], r["country_of_exploitation"])
@@ -434,12 +440,13 @@ def changes_csv(result: Any) -> str:
     return to_csv(table, result.data_version)
 
 
-def route_unmapped(result: Any, top: int) -> tuple[list[dict[str, Any]], str]:
+def route_unmapped(result: Any, top: int, *, extra: Any = None
+                   ) -> tuple[list[dict[str, Any]], str]:
     """The top corridors the flow map cannot draw (a region label, the fictional simulated
     country, a code not on the world layer) and the page's one-line note about them."""
     from tiplab.reports import off_map_note, unmapped_flows
 
-    off = unmapped_flows(result.tables["corridors"], top=top)
+    off = unmapped_flows(result.tables["corridors"], top=top, extra=extra)
     rows = [{"origin": r["origin_country"], "destination": r["country_of_exploitation"],
              "n": _num(r["n"]), "not_on_map": r["not_on_map"]} for r in off.to_dict("records")]
     return rows, off_map_note(off)
@@ -449,6 +456,8 @@ def route_map_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -
     from tiplab.reports import flow_map
 
     title = f"Top corridors (data {result.data_version})"
-    return figure("routes", p, protected, fmt,
+    extra = extra_countries(p["dataset"])
+    key = {**p, "anchor": services.country_anchor()}  # a moved country is another map
+    return figure("routes", key, protected, fmt,
                   lambda path: flow_map(result.tables["corridors"], path=path, top=p["top"],
-                                        title=title))
+                                        title=title, extra=extra))

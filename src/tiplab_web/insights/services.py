@@ -22,6 +22,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,37 @@ def engine() -> Any:
 def country_dir() -> Path:
     """Where the simulated country's regions and adjacency live (written by setup_demo)."""
     return data_dir() / "demo" / "country"
+
+
+def simulated_country() -> Any:
+    """The demo's simulated country as a country of the world layer (GeoDataFrame), or None
+    when the demo is not set up. Its code and name are the simulator's settings; it sits where
+    the simulator drew it unless ``TIPLAB_DEMO_COUNTRY_ANCHOR`` ("lon,lat") places it."""
+    regions = country_dir() / "regions.geojson"
+    if not regions.exists():
+        return None
+    params = data_dir() / "demo" / "truth" / "parameters.json"
+    return _simulated_country(str(regions), regions.stat().st_mtime, str(params),
+                              params.stat().st_mtime if params.exists() else 0.0,
+                              country_anchor())
+
+
+def country_anchor() -> tuple[float, float] | None:
+    """``TIPLAB_DEMO_COUNTRY_ANCHOR`` as (lon, lat), validated in settings."""
+    anchor = getattr(settings, "TIPLAB_DEMO_COUNTRY_ANCHOR", None)
+    return tuple(anchor) if anchor else None  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=4)
+def _simulated_country(regions: str, regions_mtime: float, params: str, params_mtime: float,
+                       anchor: tuple[float, float] | None) -> Any:
+    from tiplab.reports import country_from_regions
+
+    code, name = "XTL", "Tiplandia"
+    if params_mtime:
+        chosen = json.loads(Path(params).read_text(encoding="utf-8")).get("settings", {})
+        code, name = chosen.get("country_code", code), chosen.get("country_name", name)
+    return country_from_regions(regions, iso_a3=code, name=name, anchor=anchor)
 
 
 class NoData(Exception):

@@ -258,8 +258,10 @@ def routes(request: HttpRequest) -> HttpResponse:
         except analyses.NoData as exc:
             ctx["problem"] = str(exc)
         else:
-            corridors, hubs = analyses.route_rows(timed.value)
-            unmapped, unmapped_note = analyses.route_unmapped(timed.value, p["top"])
+            extra = analyses.extra_countries(p["dataset"])
+            corridors, hubs = analyses.route_rows(timed.value, extra=extra)
+            unmapped, unmapped_note = analyses.route_unmapped(timed.value, p["top"],
+                                                              extra=extra)
             ctx.update(result=timed.value, **_timing(timed),
                        corridors=corridors, hubs=hubs, changes=analyses.change_rows(
                            timed.value), unmapped=unmapped, unmapped_note=unmapped_note,

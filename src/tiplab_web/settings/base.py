@@ -238,6 +238,27 @@ TIPLAB_JOBS_MAX_ATTEMPTS = 3
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+
+def _env_lonlat(name: str) -> tuple[float, float] | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        lon, lat = (float(v) for v in raw.split(","))
+    except ValueError:
+        lon = lat = float("nan")
+    if not (-180 <= lon <= 180 and -80 <= lat <= 80):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected 'longitude,latitude', e.g. "
+                                   "'21.5,8.0' (longitude -180..180, latitude -80..80)")
+    return lon, lat
+
+
+#: where the demo's simulated country sits on the world map ("lon,lat"); unset: where the
+#: simulator drew it (open ocean in the South Atlantic, touching no real country)
+TIPLAB_DEMO_COUNTRY_ANCHOR = _env_lonlat("TIPLAB_DEMO_COUNTRY_ANCHOR")
+
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("TIPLAB_FROM_EMAIL", "tiplab@localhost")
 

@@ -204,3 +204,84 @@ def test_vectorised_gi_star_and_global_moran_equal_esda() -> None:
     assert got["I"] == pytest.approx(ref.I, rel=1e-12)
     assert got["expected"] == pytest.approx(ref.EI)
     assert got["p_value"] == pytest.approx(ref.p_sim)
+
+
+def _simulated_regions(tmp_path):
+    import json
+
+    from tiplab.simulate.country import build_country, geojson
+    from tiplab.simulate.settings import SimulationSettings
+
+    s = SimulationSettings()
+    country = build_country(42, s.n_regions, 20_000, "XTL", "Tiplandia", s.prevalence)
+    path = tmp_path / "regions.geojson"
+    path.write_text(json.dumps(geojson(country)), encoding="utf-8")
+    return path, country
+
+
+def test_the_simulated_country_joins_the_world_where_its_geometry_is(tmp_path) -> None:
+    from shapely.ops import unary_union
+
+    from tiplab.reports import country_from_regions, flow_lines, unmapped_flows, world_layer
+    from tiplab.reports.maps import EQUAL_EARTH
+
+    path, country = _simulated_regions(tmp_path)
+    xtl = country_from_regions(path, iso_a3="XTL", name="Tiplandia")
+    outline = unary_union(country.geometries)
+    assert xtl.geometry.iloc[0].symmetric_difference(outline).area < 1e-6 * outline.area
+    world = world_layer(xtl)
+    assert len(world) == len(world_layer()) + 1
+    assert world.set_index("iso_a3").loc["XTL", "name"] == "Tiplandia"
+    corridors = pa.table({"origin_country": ["ROU", "NGA", "XTL"],
+                          "country_of_exploitation": ["XTL", "XTL", "XTL"], "n": [30, 20, 50]})
+    assert unmapped_flows(corridors, top=5, extra=xtl).empty
+    assert not unmapped_flows(corridors, top=5).empty  # without it, XTL is off the map
+    lines = flow_lines(corridors, top=5, extra=xtl)
+    assert len(lines) == 2  # the domestic XTL-XTL row is not a corridor
+    inside = xtl.geometry.iloc[0]
+    from shapely.geometry import Point
+
+    assert all(inside.contains(Point(*ln["path"][-1])) for ln in lines.to_dict("records"))
+    # the equal-area size of the country, for the anchor test below
+    assert xtl.to_crs(EQUAL_EARTH).area.iloc[0] > 1e10
+
+
+def test_an_anchor_moves_the_simulated_country_and_keeps_its_size(tmp_path) -> None:
+    from tiplab.analysis.errors import InputDataError
+    from tiplab.reports import country_centroids, country_from_regions
+    from tiplab.reports.maps import EQUAL_EARTH
+
+    path, _country = _simulated_regions(tmp_path)
+    home = country_from_regions(path, iso_a3="XTL", name="Tiplandia")
+    moved = country_from_regions(path, iso_a3="XTL", name="Tiplandia", anchor=(22.0, 8.5))
+    point = country_centroids(moved).set_index("iso_a3").loc["XTL"]
+    assert point["lon"] == pytest.approx(22.0, abs=0.3)
+    assert point["lat"] == pytest.approx(8.5, abs=0.3)
+    a0 = home.to_crs(EQUAL_EARTH).area.iloc[0]
+    a1 = moved.to_crs(EQUAL_EARTH).area.iloc[0]
+    assert a1 == pytest.approx(a0, rel=0.03)  # rescaled for the new latitude
+    with pytest.raises(InputDataError, match="anchor of XTL"):
+        country_from_regions(path, iso_a3="XTL", name="Tiplandia", anchor=(200.0, 0.0))
+
+
+def test_cli_routes_draws_the_simulated_country_from_its_regions(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from tiplab.cli import app
+
+    sim = tmp_path / "demo"
+    runner = CliRunner()
+    made = runner.invoke(app, ["simulate", "--seed", "3", "--victims", "600", "--years",
+                               "2020-2022", "--agencies", "immigration", "--out", str(sim)])
+    assert made.exit_code == 0, made.output
+    # the immigration service records origin and destination countries
+    base = ["routes", "--file", str(sim / "immigration.csv"), "--profile",
+            str(sim / "immigration.profile.yaml"), "--country-regions",
+            str(sim / "country" / "regions.geojson")]
+    res = runner.invoke(app, [*base, "--anchor", "21.5,8", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "out" / "flows.png").stat().st_size > 10_000
+    bad = runner.invoke(app, [*base, "--anchor", "east", "--out", str(tmp_path / "o2"),
+                              "--json"])
+    assert bad.exit_code == 2
+    assert "--anchor 'east': write LON,LAT" in bad.output
