@@ -48,10 +48,11 @@ def estimated(transactional_db):
         name="National Rapporteur's Office", kind=Organisation.Kind.COORDINATOR, country="ZZ"
     )
     users = {role: make_user(role.replace("_", "-"), [role], org) for role in ROLES}
+    make_user("steward", ["data_steward"], org)
     ls.seed_records()
     start_run(users["analyst"], list(ls.AGENCIES), None, then=[then_estimate(
         {"method": "stepwise", "nboot": 50, "seed": 1, "by": ["year"], "pool_below": 0,
-         "sensitivity": True})])
+         "sensitivity": True}, designate_by="steward")])
     run = EstimationRun.objects.get()
     assert run.status == EstimationRun.DONE, run.error
     return users

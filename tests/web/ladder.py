@@ -214,6 +214,10 @@ LADDER += [
     Rung("estimates:run_json", allowed=INSIGHTS, kwargs=_ls.estimation_run_kwargs,
          outsider=True),
     Rung("estimates:chart", allowed=INSIGHTS, kwargs=_ls.chart_kwargs, outsider=True),
+    Rung("estimates:designate", "post", allowed=STEWARD, kwargs=_ls.estimation_run_kwargs,
+         outsider=True, note="a run that cannot be designated comes back with the reason"),
+    Rung("estimates:withdraw", "post", allowed=STEWARD, data={"note": "ladder"},
+         note="nothing designated: nothing to withdraw, back to the list"),
 ]
 
 

@@ -13,7 +13,7 @@ from tests.web import test_linkage_support as ls
 
 from tiplab_web.audit.models import AuditEntry
 from tiplab_web.estimates import services
-from tiplab_web.estimates.models import EstimationRun
+from tiplab_web.estimates.models import EstimateOfRecord, EstimationRun
 from tiplab_web.linkage.models import LinkRun
 
 UK5 = "uk2013_5lists.csv"
@@ -162,6 +162,9 @@ def test_home_page_shows_identified_estimated_and_not_yet_identified(client_as, 
     analyst = client_as("analyst")
     analyst.post(reverse("linkage:runs"), {"sources": list(ls.AGENCIES)})
     run = _post(analyst, input_kind="link_run", link_run=LinkRun.objects.get().pk, nboot=50)
+    steward = client_as("data_steward")
+    assert steward.post(reverse("estimates:designate", args=[run.pk]),
+                        {"note": "the national figure"}).status_code == 302
     o = run.overall
     lo, hi = o["interval"]
     html = client_as("policy_officer").get("/").content.decode()
@@ -178,7 +181,8 @@ def test_home_page_shows_identified_estimated_and_not_yet_identified(client_as, 
     assert f"between {n(lo - o['observed'])} and {n(hi - o['observed'])}" in panel
     assert f"About {round(100 * o['observed'] / o['estimate'])}%" in panel
     assert reverse("estimates:run", args=[run.pk]) in panel
-    assert "No estimate yet" not in panel
+    assert "No estimate of record yet" not in panel
+    assert "Estimate of record, designated by data_steward" in panel
 
 
 def test_home_page_says_when_an_estimate_is_being_computed(client_as, world):
@@ -186,13 +190,13 @@ def test_home_page_says_when_an_estimate_is_being_computed(client_as, world):
     from tiplab_web.linkage.services import JOB_KIND
 
     officer = client_as("policy_officer")
-    assert "No estimate yet" in officer.get("/").content.decode()
+    assert "No estimate of record yet" in officer.get("/").content.decode()
     Job.objects.create(kind=JOB_KIND, label="Record linkage of police, ngo", status=Job.RUNNING,
                        stage="scoring pairs", fraction=0.4, owner=world.users["analyst"],
                        organisation=world.home)
     html = officer.get("/").content.decode()
     assert "Computing: Record linkage of police, ngo — scoring pairs (40%)" in html
-    assert "No estimate yet" not in html
+    assert "No estimate of record yet" not in html
     follow = "Follow it on the Jobs page"
     assert follow not in html  # the officer may not follow a linkage job there
     assert follow in client_as("analyst").get("/").content.decode()
@@ -202,3 +206,56 @@ def test_home_page_says_when_an_estimate_is_being_computed(client_as, world):
     outsider.owner = world.outsiders["analyst"]
     outsider.save()
     assert "Computing:" not in officer.get("/").content.decode()
+
+
+def test_the_home_page_shows_the_estimate_of_record_not_the_last_run(client_as, world):
+    """A practice run on a published table after the designation changes nothing on the home
+    page; practice runs cannot be designated; a withdrawal is said and kept in the history."""
+    ls.seed_records()
+    analyst = client_as("analyst")
+    steward = client_as("data_steward")
+    officer = client_as("policy_officer")
+    analyst.post(reverse("linkage:runs"), {"sources": list(ls.AGENCIES)})
+    national = _post(analyst, input_kind="link_run", link_run=LinkRun.objects.get().pk)
+    steward.post(reverse("estimates:designate", args=[national.pk]), {"note": "ours"})
+    practice = _post(analyst, input_kind="shipped", shipped=UK5)
+    home = officer.get("/").content.decode()
+    figure = f"<strong>{round(national.overall['estimate']):,}</strong>"
+    assert figure in home
+    assert f"<strong>{round(practice.overall['estimate']):,}</strong>" not in home
+    # practice runs are labelled and refused
+    page = steward.get(reverse("estimates:run", args=[practice.pk])).content.decode()
+    assert "Practice estimate" in page
+    assert "Make this the estimate of record" not in page
+    steward.post(reverse("estimates:designate", args=[practice.pk]))
+    assert EstimateOfRecord.objects.get(ended_at=None).run == national
+    # only stewards designate
+    assert analyst.post(reverse("estimates:designate", args=[national.pk])).status_code == 403
+    # withdraw: said on the home page, kept in the history, audited
+    steward.post(reverse("estimates:withdraw"), {"note": "new data arrived"})
+    assert "No estimate of record yet" in officer.get("/").content.decode()
+    listing = steward.get(reverse("estimates:runs")).content.decode()
+    assert "new data arrived" in listing
+    actions = list(AuditEntry.objects.filter(action__startswith="estimates.")
+                   .values_list("action", flat=True))
+    assert "estimates.designate" in actions
+    assert "estimates.withdraw" in actions
+
+
+def test_the_estimate_list_filters_and_hides_failed_runs(client_as, world):
+    client = client_as("analyst")
+    good = _post(client, input_kind="shipped", shipped=UK5)
+    client.post(reverse("estimates:new"), {
+        "input_kind": "upload", "method": "stepwise", "nboot": 0, "seed": 1,
+        "upload": SimpleUploadedFile("bad.csv", b"A,B\n1,0\n", content_type="text/csv")})
+    failed = EstimationRun.objects.get(status=EstimationRun.FAILED)
+
+    def listed(**query) -> set[int]:
+        return {r.pk for r in client.get(reverse("estimates:runs"), query).context["runs"]}
+
+    assert listed() == {good.pk}
+    assert listed(status="all") == {good.pk, failed.pk}
+    assert listed(status="failed") == {failed.pk}
+    assert listed(kind="link_run") == set()
+    assert listed(kind="practice", status="all") == {good.pk, failed.pk}
+    assert "1 failed run is hidden" in client.get(reverse("estimates:runs")).content.decode()

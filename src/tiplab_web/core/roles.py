@@ -60,6 +60,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "linkage.run": frozenset({ANALYST, DATA_STEWARD}),
     "linkage.review": frozenset({DATA_STEWARD}),
     "estimates.run": frozenset({ANALYST, DATA_STEWARD}),
+    # which estimate is the country's figure (the home page, briefs and plans quote it)
+    "estimates.designate": frozenset({DATA_STEWARD}),
     # aggregate evidence: estimates, trends, profiles, routes, hotspots
     "insights.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
     "plans.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),

@@ -7,17 +7,19 @@ from django.utils.translation import gettext_lazy as _
 
 
 def latest_estimate_context(request: Any) -> dict[str, Any]:
-    """The newest finished estimate the user may see, as identified / estimated / not yet
-    identified (each with its interval), and any linkage or estimation still computing."""
-    from tiplab_web.core.access import organisation_of
+    """The estimate of record (a data steward's designation, never simply the last run), as
+    identified / estimated / not yet identified (each with its interval); whether newer data
+    exist that it does not include; and any linkage or estimation still computing."""
+    from tiplab_web.core.access import can, organisation_of
     from tiplab_web.jobs.access import jobs_for
     from tiplab_web.jobs.models import Job
     from tiplab_web.linkage.services import JOB_KIND as LINK_KIND
 
-    from .access import runs_for
+    from . import record
     from .services import FROM_LINK_KIND, JOB_KIND, method_label
 
-    run = runs_for(request.user).filter(status="done").first()
+    designation = record.current(organisation_of(request.user))
+    run = designation.run if designation is not None else None
     # that a linkage or an estimate is computing is not case data: everyone who sees the
     # estimate hears of it; the Jobs page is linked for those who may follow the job there
     org = organisation_of(request.user)
@@ -26,8 +28,9 @@ def latest_estimate_context(request: Any) -> dict[str, Any]:
                            kind__in=(LINK_KIND, JOB_KIND, FROM_LINK_KIND))
         .order_by("created_at")[:3])
     followable = {j.pk for j in jobs_for(request.user).filter(pk__in=[j.pk for j in pending])}
-    ctx: dict[str, Any] = {"run": run, "pending": pending,
-                           "jobs_link": bool(pending) and bool(followable)}
+    ctx: dict[str, Any] = {"run": run, "pending": pending, "designation": designation,
+                           "jobs_link": bool(pending) and bool(followable),
+                           "can_designate": can(request.user, "estimates.designate")}
     o = run.overall if run is not None else {}
     if o.get("estimate") is None or not o.get("interval"):
         return {**ctx, "run": None}
@@ -39,6 +42,7 @@ def latest_estimate_context(request: Any) -> dict[str, Any]:
         level=round(100 * o.get("level", 0.95)), lists=len(o.get("lists", [])),
         share=round(100 * observed / est) if est else None,
         method=method_label(o.get("method", "")),
+        freshness=record.freshness(designation) if designation is not None else None,
     )
     return ctx
 

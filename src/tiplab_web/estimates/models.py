@@ -46,3 +46,42 @@ class EstimationRun(models.Model):
     @property
     def overall(self) -> dict:
         return self.result.get("overall") or {}
+
+    @property
+    def practice(self) -> bool:
+        """Estimated from a published or uploaded table, not from this country's linked
+        records: practice or comparison, never the country's figure."""
+        return self.input_kind != self.LINK_RUN
+
+
+class EstimateOfRecord(models.Model):
+    """A data steward's decision that an estimation run is the organisation's current figure
+    of the hidden number. Decisions are never edited: a new designation (or a withdrawal)
+    closes the current one, and the history stays."""
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.PROTECT,
+                                     related_name="estimates_of_record")
+    run = models.ForeignKey(EstimationRun, on_delete=models.PROTECT,
+                            related_name="designations")
+    designated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                      related_name="+")
+    designated_at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 null=True, blank=True, related_name="+")
+    end_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-designated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation"], condition=models.Q(ended_at=None),
+                                    name="one_current_estimate_of_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"estimate of record: run {self.run_id}"
+
+    @property
+    def current(self) -> bool:
+        return self.ended_at is None

@@ -148,12 +148,17 @@ def start_run(request: Any, **kw: Any) -> EstimationRun:
     return run
 
 
-def then_estimate(parameters: dict[str, Any]) -> dict[str, Any]:
-    """A follow-up for a linkage job: estimate from the persons its run found."""
+def then_estimate(parameters: dict[str, Any], *, designate_by: str | None = None,
+                  note: str = "") -> dict[str, Any]:
+    """A follow-up for a linkage job: estimate from the persons its run found; with
+    ``designate_by`` (a data steward's username) that estimate becomes the estimate of record
+    (the demo's set-up: the steward's decision, audited as theirs)."""
     from tiplab_web.jobs.kernel import follow_up
 
-    return follow_up(FROM_LINK_KIND, {"parameters": parameters},
-                     label=_("Estimation from the new link run"))
+    params: dict[str, Any] = {"parameters": parameters}
+    if designate_by:
+        params.update(designate_by=designate_by, designate_note=note)
+    return follow_up(FROM_LINK_KIND, params, label=_("Estimation from the new link run"))
 
 
 def execute(run: EstimationRun, ctx: Any) -> None:
@@ -241,7 +246,16 @@ def register_jobs() -> None:
             ctx.remember(run=run.pk)
             Job.objects.filter(pk=ctx.job.pk).update(
                 target_type=run._meta.label_lower, target_id=str(run.pk), label=_label(run))
-        return kind.run(ctx) or {}
+        out = kind.run(ctx) or {}
+        if ctx.params.get("designate_by"):  # set by code (setup_demo), never by a form
+            from django.contrib.auth import get_user_model
+
+            from . import record
+
+            steward = get_user_model().objects.get(username=ctx.params["designate_by"])
+            record.designate(steward, EstimationRun.objects.get(pk=ctx.params["run"]),
+                             ctx.params.get("designate_note", ""))
+        return out
 
     register(replace(kind, name=FROM_LINK_KIND, run=from_link_run,
                      label=gettext_lazy("Estimation from a link run")))

@@ -83,9 +83,11 @@ class Command(BaseCommand):
         analyst = get_user_model().objects.get(username="demo-analyst")
         run = start_run(analyst, agencies, None, then=[then_estimate({
             "method": "stepwise", "nboot": DEMO_BOOTSTRAP, "seed": 1234, "by": ["year"],
-            "pool_below": 0, "sensitivity": True})])
+            "pool_below": 0, "sensitivity": True}, designate_by="demo-steward",
+            note="Demo: the linkage of the six agencies, stepwise model, by year.")])
         self.stdout.write(f"queued: link run #{run.pk} of {', '.join(agencies)}, then the "
-                          "estimate by year (the Jobs page follows them)")
+                          "estimate by year, designated the estimate of record by "
+                          "demo-steward (the Jobs page follows them)")
 
     def _import(self, store: DjangoCaseStore, path: Path, profile: str,
                 source: str | None) -> None:
