@@ -23,6 +23,7 @@ from tiplab.store import run_import
 from tiplab_web import audit
 from tiplab_web.api import ERROR_RESPONSES, ErrorOut
 from tiplab_web.api_errors import error_response
+from tiplab_web.core.access import can
 from tiplab_web.jobs.api import JobOut
 
 from . import services
@@ -152,7 +153,9 @@ def _run(request: HttpRequest, file: UploadedFile, profile: str,
     upload_id, path = services.save_upload(file)
     try:
         prof = services.parse(text, label)
-        return run_import(services.store(), path, prof, own_agency(request.user),
+        # an agency's file is a submission, counted once a data steward approves it
+        store = services.store(submit=not can(request.user, "cases.import"))
+        return run_import(store, path, prof, own_agency(request.user),
                           user=request.user.get_username(), supersede=supersede or None,
                           dry_run=dry_run)
     except DuplicateBatchError as e:
@@ -183,6 +186,8 @@ def submit_batch(request: HttpRequest, file: File[UploadedFile],
                  supersedes=info.supersedes)
     if info.supersedes:
         audit.record(request, "cases.supersede", b, supersedes=info.supersedes, via="api")
+    if b.status == ImportBatch.ACTIVE:
+        audit.record(request, "cases.approve", b, same_step=True, via="api")
     return Status(201, _out(b))
 
 

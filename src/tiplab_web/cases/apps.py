@@ -8,7 +8,7 @@ class CasesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import jobs, panels  # jobs: registers the "cases.import" job kind
+        from . import jobs, panels, review  # jobs, review: register their job kinds
 
         panels.register()
-        del jobs
+        del jobs, review

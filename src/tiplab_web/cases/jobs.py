@@ -26,6 +26,7 @@ from tiplab.errors import DuplicateBatchError, SnapshotWriteError, TiplabError
 from tiplab.ingest.readers import file_sha256
 from tiplab.store import refresh_snapshot, run_import
 from tiplab_web import audit
+from tiplab_web.core.access import can
 from tiplab_web.core.usererrors import for_page
 from tiplab_web.jobs.kernel import JobContext, JobFailure, JobKind, register, submit
 
@@ -82,6 +83,8 @@ def _audit(ctx: JobContext, batch: ImportBatch, *, once: bool = False) -> None:
     via = ctx.params.get("via", "web")
     extra = {"via": via} if via != "web" else {}
     audit.record(request, "cases.import", batch, **_details(batch), **extra)
+    if batch.status == ImportBatch.ACTIVE:
+        audit.record(request, "cases.approve", batch, same_step=True, **extra)
     if batch.supersedes_id:
         audit.record(request, "cases.supersede", batch,
                      supersedes=batch.supersedes.batch_id, **extra)
@@ -126,7 +129,10 @@ def run(ctx: JobContext) -> dict[str, Any]:
 
     try:
         profile = services.parse(meta["profile_text"], meta["profile_label"])
-        batch, _prepared = run_import(services.store(), meta["path"], profile,
+        # an agency's upload is a submission: no figure changes until a steward approves it;
+        # analysts and stewards approve their own imports in the same step (audited)
+        batch, _prepared = run_import(services.store(submit=not can(user, "cases.import")),
+                                      meta["path"], profile,
                                       meta.get("source"), user=user.get_username(),
                                       supersede=meta.get("supersede"), progress=progress)
     except DuplicateBatchError as e:

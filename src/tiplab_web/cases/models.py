@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +31,11 @@ class WrittenJSONField(models.JSONField):  # type: ignore[type-arg]
 class ImportBatch(models.Model):
     ACTIVE = "active"
     SUPERSEDED = "superseded"
-    STATUS = [(ACTIVE, _("active")), (SUPERSEDED, _("superseded"))]
+    #: an agency's submission waiting for a data steward, and one the steward sent back
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    STATUS = [(ACTIVE, _("approved")), (SUPERSEDED, _("superseded")),
+              (SUBMITTED, _("awaiting review")), (RETURNED, _("returned"))]
     KINDS = [("case", _("case records")), ("aggregate", _("aggregate statistics"))]
 
     batch_id = models.CharField(max_length=40, unique=True)
@@ -61,6 +66,13 @@ class ImportBatch(models.Model):
                                       related_name="superseded_by")
     superseded_at = models.DateTimeField(null=True, blank=True)
     data_version = models.CharField(max_length=32, blank=True)
+    #: a submission's correction: the batch it replaces once approved (``supersedes`` is set
+    #: only then, so that pending submissions never hold the old batch)
+    replaces = models.CharField(max_length=40, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-imported_at"]

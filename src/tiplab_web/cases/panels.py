@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tiplab_web.core import nav, panels
 
+from . import review
 from .access import batches_for
 from .models import CaseRecord, ImportBatch, RowIssue
 from .store import record_count_by_source_year
@@ -65,6 +66,14 @@ def register() -> None:
                              capability="submissions.create", order=11))
     nav.register(nav.NavItem(key="cases", label=_("Cases"), url_name="cases:list",
                              capability="cases.view", order=20))
+    nav.register(nav.NavItem(key="submissions", label=_("Submissions to review"),
+                             url_name="cases:submissions", capability="submissions.review",
+                             order=12))
+    panels.register(panels.Panel(
+        key="submissions_to_review", title=_("Submissions to review"),
+        template="cases/panels/submissions.html", capability="submissions.review",
+        context=lambda request: {"batches": list(review.pending()[:8]),
+                                 "total": review.pending().count()}, order=8))
     panels.register(panels.Panel(
         key="records_by_source", title=_("Records by source and year"),
         template="cases/panels/records_by_source.html", capability="insights.view",

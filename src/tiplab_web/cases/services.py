@@ -42,8 +42,9 @@ def max_upload_bytes() -> int:
     return int(getattr(settings, "TIPLAB_INTAKE_MAX_MB", 200)) * 1024 * 1024
 
 
-def store() -> DjangoCaseStore:
-    return DjangoCaseStore(Path(settings.DATA_DIR))
+def store(*, submit: bool = False) -> DjangoCaseStore:
+    """The case store; ``submit``: new batches wait for a data steward's approval."""
+    return DjangoCaseStore(Path(settings.DATA_DIR), submit=submit)
 
 
 def prepare_analyses() -> None:

@@ -77,9 +77,13 @@ class DjangoCaseStore(BackupMixin, KeyRotationMixin):
     :mod:`.backup`) and key rotations (``tiplab.rotation.RotatingStore``, in :mod:`.rotation`).
     """
 
-    def __init__(self, data_dir: Path, using: str = "default") -> None:
+    def __init__(self, data_dir: Path, using: str = "default", *, submit: bool = False) -> None:
+        """With ``submit``, new batches are an agency's submissions: stored as *submitted*,
+        outside the snapshot and every figure until a data steward approves them; a
+        correction names the batch it replaces (``replaces``) without touching it yet."""
         self.data_dir = data_dir
         self.using = using
+        self.submit = submit
 
     def _q(self, model: Any) -> Any:
         return model.objects.using(self.using)
@@ -229,8 +233,11 @@ class DjangoCaseStore(BackupMixin, KeyRotationMixin):
                 old = self._q(ImportBatch).select_for_update().get(batch_id=supersede)
                 if old.status != ImportBatch.ACTIVE:
                     raise IngestError(f"batch {supersede} was superseded meanwhile")
-            batch = self._q(ImportBatch).create(
-                **_batch_fields(prepared, user=user, key_id=keyring.key_id), supersedes=old)
+            fields = _batch_fields(prepared, user=user, key_id=keyring.key_id)
+            if self.submit:  # the old batch stays as it is until the submission is approved
+                fields.update(status=ImportBatch.SUBMITTED, replaces=supersede or "")
+                old = None
+            batch = self._q(ImportBatch).create(**fields, supersedes=old)
             if old is not None:
                 old.status = ImportBatch.SUPERSEDED
                 old.superseded_at = timezone.now()
@@ -279,6 +286,9 @@ class DjangoCaseStore(BackupMixin, KeyRotationMixin):
         errors: list[bytes] = []
         try:
             batch = ImportBatch(**_batch_fields(prepared, user=user, key_id=keyring.key_id))
+            if self.submit:  # see _save_import_django
+                batch.status, batch.replaces = ImportBatch.SUBMITTED, supersede or ""
+                supersede = None
             fields = [f for f in ImportBatch._meta.concrete_fields if not f.primary_key]
             spec = {
                 "database": path,

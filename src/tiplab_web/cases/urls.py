@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_cases, views_intake
+from . import views_cases, views_intake, views_review
 
 app_name = "cases"
 urlpatterns = [
@@ -17,4 +17,7 @@ urlpatterns = [
     path("batches/<str:batch_id>/rejects.csv", views_intake.batch_rejects, name="batch_rejects"),
     path("batches/<str:batch_id>/supersede/", views_intake.batch_supersede,
          name="batch_supersede"),
+    path("submissions/", views_review.submissions, name="submissions"),
+    path("batches/<str:batch_id>/approve/", views_review.approve, name="batch_approve"),
+    path("batches/<str:batch_id>/return/", views_review.return_batch, name="batch_return"),
 ]

@@ -17,11 +17,12 @@ from tiplab.errors import DuplicateBatchError, ProfileError, TiplabError
 from tiplab.ingest.infer import infer_profile
 from tiplab.store import run_import
 from tiplab_web import audit
+from tiplab_web.core.access import can
 from tiplab_web.core.exports import download
 from tiplab_web.core.reauth import require_recent_password
 from tiplab_web.core.usererrors import for_page
 
-from . import jobs, services
+from . import jobs, review, services
 from .access import batches_for, get_batch_for, intake_required, own_agency
 from .forms import INFER, UPLOAD, IntakeForm, ProfileTextForm, ReplaceFileForm
 from .models import ImportBatch
@@ -174,9 +175,10 @@ def intake_confirm(request: HttpRequest, upload_id: str) -> HttpResponse:
 def batches(request: HttpRequest) -> HttpResponse:
     qs = batches_for(request.user).select_related("supersedes", "superseded_by")
     status = request.GET.get("status", "")
-    if status in (ImportBatch.ACTIVE, ImportBatch.SUPERSEDED):
+    if status in dict(ImportBatch.STATUS):
         qs = qs.filter(status=status)
-    return render(request, "cases/batches.html", {"batches": qs[:500], "status": status})
+    return render(request, "cases/batches.html", {"batches": qs[:500], "status": status,
+                                                  "statuses": ImportBatch.STATUS})
 
 
 @require_GET
@@ -197,9 +199,11 @@ def batch(request: HttpRequest, batch_id: str) -> HttpResponse:
     reasons = [{"code": c, "count": n, "pct": round(100 * n / top),
                 "description": services.REASONS.get(c, "")}
                for c, n in sorted(b.reasons.items(), key=lambda kv: -kv[1])]
+    reviewing = b.status == ImportBatch.SUBMITTED and can(request.user, "submissions.review")
     return render(request, "cases/batch.html", {
         "batch": b, "issues": issues, "issue_total": b.issues.count(),
         "superseded_by": superseded_by, "reasons": reasons,
+        "reviewing": reviewing, "impact": review.impact(b) if reviewing else None,
     })
 
 

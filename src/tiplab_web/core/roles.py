@@ -57,6 +57,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # agency submissions: a reporter sees only their own organisation's submissions
     "submissions.create": frozenset({AGENCY_REPORTER}),
     "submissions.view_own": frozenset({AGENCY_REPORTER}),
+    # approve or return an agency's submission (only approved data enter the figures)
+    "submissions.review": frozenset({DATA_STEWARD}),
     "linkage.run": frozenset({ANALYST, DATA_STEWARD}),
     "linkage.review": frozenset({DATA_STEWARD}),
     "estimates.run": frozenset({ANALYST, DATA_STEWARD}),
