@@ -10,14 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 from tiplab_web.core import nav, panels
 
-from . import review
-from .access import batches_for
+from . import memo, review
+from .access import batches_for, own_agency
 from .models import CaseRecord, ImportBatch, RowIssue
 from .store import record_count_by_source_year
 
 
 def records_by_source(request: HttpRequest) -> dict[str, Any]:
     """A source × year table with a bar per source (inline SVG; no script)."""
+    return memo.per_state("records_by_source", _records_by_source, request=request)
+
+
+def _records_by_source() -> dict[str, Any]:
     rows = record_count_by_source_year()
     years = sorted({y for _, y, _ in rows})
     sources: dict[str, dict[int, int]] = {}
@@ -31,6 +35,10 @@ def records_by_source(request: HttpRequest) -> dict[str, Any]:
 
 def freshness(request: HttpRequest) -> dict[str, Any]:
     """Latest registration date and latest import, per source."""
+    return memo.per_state("freshness", _freshness, request=request)
+
+
+def _freshness() -> dict[str, Any]:
     latest_reg = dict(CaseRecord.objects.filter(batch__status=ImportBatch.ACTIVE)
                       .values_list("source_agency").annotate(m=Max("registration_date")))
     imports = (ImportBatch.objects.filter(status=ImportBatch.ACTIVE)
@@ -42,12 +50,19 @@ def freshness(request: HttpRequest) -> dict[str, Any]:
 
 
 def recent_imports(request: HttpRequest) -> dict[str, Any]:
-    return {"batches": list(batches_for(request.user)[:6])}
+    return {"batches": list(batches_for(request.user).defer("profile_text", "reasons")[:6])}
 
 
 def open_problems(request: HttpRequest) -> dict[str, Any]:
-    """Warnings and rejects per reason in active batches, with the batches holding the most."""
-    active = batches_for(request.user).filter(status=ImportBatch.ACTIVE)
+    """Warnings and rejects per reason in active batches, with the batches holding the most
+    (of the viewer's agency only, for a reporter: the cache is per agency)."""
+    agency = own_agency(request.user)
+    return memo.per_state("open_problems", lambda: _open_problems(request.user),
+                          scope="*" if agency is None else f"agency={agency}", request=request)
+
+
+def _open_problems(user: Any) -> dict[str, Any]:
+    active = batches_for(user).filter(status=ImportBatch.ACTIVE)
     per_reason = (RowIssue.objects.filter(batch__in=active).values("code", "severity")
                   .annotate(n=Count("id"), batches=Count("batch", distinct=True))
                   .order_by("-n")[:10])

@@ -21,6 +21,7 @@ from tiplab_web import audit
 from tiplab_web.core.access import capability_required
 from tiplab_web.core.reauth import require_recent_password
 
+from . import memo
 from .access import get_record_for, records_for
 from .forms import CaseFilterForm
 from .models import CaseRecord, ImportBatch
@@ -38,7 +39,12 @@ FORMS = ["SexualExploitation", "ForcedLabour", "ForcedCriminality", "ForcedBeggi
          "Servitude", "ForcedMarriage", "OrganRemoval", "Other"]
 
 
-def _choices() -> dict[str, list[str]]:
+def _choices(request: HttpRequest) -> dict[str, list[str]]:
+    """The filters' choices: the values present in the approved records (per data state)."""
+    return memo.per_state("case_filter_choices", _distinct_values, request=request)
+
+
+def _distinct_values() -> dict[str, list[str]]:
     active = CaseRecord.objects.filter(batch__status=ImportBatch.ACTIVE)
 
     def distinct(field: str) -> list[str]:
@@ -46,6 +52,36 @@ def _choices() -> dict[str, list[str]]:
 
     return {"source": distinct("source_agency"), "sex": distinct("sex"),
             "age_band": distinct("age_band"), "form": FORMS}
+
+
+#: what the list shows (``case_list.html``)
+LIST_FIELDS = ("record_id", "source_agency", "registration_date", "sex", "age_band",
+               "citizenship", "region_of_exploitation", "exploitation_forms", "warnings",
+               "batch__batch_id")
+
+
+class _CountedOnce:
+    """A queryset for the paginator whose ``count()`` is cached per data state and filter
+    (the total over every approved record costs more than the page itself)."""
+
+    def __init__(self, qs: QuerySet[CaseRecord], request: HttpRequest,
+                 data: dict[str, Any]) -> None:
+        self.qs, self.request = qs, request
+        self.scope = repr(sorted((k, str(v)) for k, v in data.items()))
+
+    def count(self) -> int:
+        return memo.per_state("case_count", self.qs.count, scope=self.scope,
+                              request=self.request)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.qs[index]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    @property
+    def ordered(self) -> bool:
+        return True
 
 
 def _filtered(qs: QuerySet[CaseRecord], data: dict[str, Any]) -> QuerySet[CaseRecord]:
@@ -76,13 +112,15 @@ def _filtered(qs: QuerySet[CaseRecord], data: dict[str, Any]) -> QuerySet[CaseRe
 @require_GET
 @capability_required("cases.view")
 def case_list(request: HttpRequest) -> HttpResponse:
-    form = CaseFilterForm(request.GET or None, choices=_choices())
+    form = CaseFilterForm(request.GET or None, choices=_choices(request))
     valid = form.is_valid() if form.is_bound else True
     data = form.cleaned_data if form.is_bound and valid else {}
     qs = _filtered(records_for(request.user), data)
     if not valid:
         qs = qs.none()  # an unknown filter value matches nothing (the form shows why)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # the listed columns only: not the sealed identifiers, of no use here
+    qs = qs.only(*LIST_FIELDS)
+    page = Paginator(_CountedOnce(qs, request, data), PAGE_SIZE).get_page(request.GET.get("page"))
     used = {k: v for k, v in data.items() if v not in (None, "", False)}
     audit.record(request, "cases.view", None, page="list", filter=used,
                  page_number=page.number, shown=len(page.object_list))

@@ -10,9 +10,15 @@ from tiplab_web.core.roles import ROLE_LABELS
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
-    """Menu entries and the signed-in user's roles for the base template."""
+    """Menu entries and the signed-in user's roles for the base template (computed once per
+    request: every dashboard panel is rendered with the request's context too)."""
+    cached = getattr(request, "_tiplab_shell", None)
+    if cached is not None:
+        return cached
     roles = sorted(user_roles(getattr(request, "user", None)))
-    return {
+    out = {
         "nav_links": nav.links_for(request),
         "user_role_labels": [ROLE_LABELS[r] for r in roles if r in ROLE_LABELS],
     }
+    request._tiplab_shell = out  # type: ignore[attr-defined]
+    return out

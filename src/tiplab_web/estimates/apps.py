@@ -18,7 +18,7 @@ def latest_estimate_context(request: Any) -> dict[str, Any]:
     from . import record
     from .services import FROM_LINK_KIND, JOB_KIND, method_label
 
-    designation = record.current(organisation_of(request.user))
+    designation, o = record.headline(organisation_of(request.user))
     run = designation.run if designation is not None else None
     # that a linkage or an estimate is computing is not case data: everyone who sees the
     # estimate hears of it; the Jobs page is linked for those who may follow the job there
@@ -31,7 +31,6 @@ def latest_estimate_context(request: Any) -> dict[str, Any]:
     ctx: dict[str, Any] = {"run": run, "pending": pending, "designation": designation,
                            "jobs_link": bool(pending) and bool(followable),
                            "can_designate": can(request.user, "estimates.designate")}
-    o = run.overall if run is not None else {}
     if o.get("estimate") is None or not o.get("interval"):
         return {**ctx, "run": None}
     observed, est = o["observed"], o["estimate"]

@@ -32,6 +32,27 @@ def current(organisation: Any) -> EstimateOfRecord | None:
             .select_related("run", "designated_by").first())
 
 
+def headline(organisation: Any) -> tuple[EstimateOfRecord | None, dict[str, Any]]:
+    """The current designation (its run without the result JSON) and the run's overall
+    result, cached per run: a finished run's result never changes, and parsing the whole
+    result (strata, sensitivity, bootstrap) cost milliseconds of every home page."""
+    from django.core.cache import cache
+
+    if organisation is None:
+        return None, {}
+    designation = (EstimateOfRecord.objects.filter(organisation=organisation, ended_at=None)
+                   .select_related("run", "designated_by").defer("run__result").first())
+    if designation is None:
+        return None, {}
+    key = f"tiplab:estimate-overall:{designation.run_id}"
+    overall = cache.get(key)
+    if overall is None:
+        overall = EstimationRun.objects.values_list("result", flat=True).get(
+            pk=designation.run_id).get("overall") or {}
+        cache.set(key, overall, 24 * 3600)
+    return designation, overall
+
+
 def history(organisation: Any) -> list[EstimateOfRecord]:
     if organisation is None:
         return []

@@ -9,7 +9,9 @@ from django.utils.translation import gettext_lazy as _
 def latest_run_context(request: Any) -> dict[str, Any]:
     from .access import runs_for
 
-    return {"run": runs_for(request.user).filter(status="done").first()}
+    # the columns the panel shows, not the run's large JSON (quality, timings, patterns)
+    return {"run": runs_for(request.user).filter(status="done")
+            .only("id", "records", "persons", "settings", "created_at").first()}
 
 
 class LinkageConfig(AppConfig):

@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # idle expiry with a session write a minute at most, not one per request
+    "tiplab_web.core.sessions.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -79,6 +81,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "tiplab_web.urls"
+# selects written in Python, every other widget by Django's templates (core/forms_renderer)
+FORM_RENDERER = "tiplab_web.core.forms_renderer.FastSelectRenderer"
 WSGI_APPLICATION = "tiplab_web.wsgi.application"
 
 TEMPLATES = [
@@ -127,6 +131,9 @@ def _database() -> dict[str, object]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "tiplab.sqlite3",
+        # one connection per worker thread, kept: opening one and running its PRAGMAs cost
+        # a few milliseconds of every request (benchmarks/README.md, per-request CPU)
+        "CONN_MAX_AGE": 60,
         "OPTIONS": {
             "timeout": 30,
             "transaction_mode": "IMMEDIATE",
@@ -186,7 +193,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_AGE = _env_int("TIPLAB_SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# the idle timeout counts from the last request: tiplab_web.core.sessions re-saves the
+# session at most once a minute (SESSION_SAVE_EVERY_REQUEST would write on every request)
+SESSION_SAVE_EVERY_REQUEST = False
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
