@@ -23,6 +23,8 @@ What it does, bounded and self-contained:
    and the job's completion is followed;
 4. then the **ramp**: closed loops with no think time at each concurrency of ``--ramp`` for
    ``--step-seconds`` each, to find the throughput at which the 95th percentile passes 1 s.
+   The ramp requests the pages only: without think time one token would pass the API's
+   limit (60 requests a minute per token) and be answered 429, as designed.
 
 Reported: per page and overall p50/p95/p99 latency, errors (any status >= 400 other than
 the expected, or a failed connection), requests/s, the server's CPU per request (gunicorn
@@ -164,7 +166,10 @@ class Server:
             "TIPLAB_SECRET_KEY": secrets.token_urlsafe(64),
             "TIPLAB_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "TIPLAB_DATABASE_URL": database_url, "TIPLAB_DATA_DIR": str(self.dir / "data"),
-            "TIPLAB_LOG_FORMAT": "json", "PYTHONPATH": str(REPO)})
+            "TIPLAB_LOG_FORMAT": "json", "PYTHONPATH": str(REPO),
+            # no worker recycling while measuring: a recycled worker takes its CPU time
+            # with it, and the server's CPU per request would come out short (or negative)
+            "GUNICORN_CMD_ARGS": "--max-requests 0"})
         self.web_workers, self.threads = web_workers, threads
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -346,11 +351,14 @@ class User:
 def think_loop(user: User, until: float, imports: bool, think: tuple[float, float]) -> None:
     rng = random.Random(user.name)
     import_at = time.monotonic() + rng.uniform(5, max(6.0, until - time.monotonic() - 60))
+    # Without think time a loop would pass the API's limit of 60 requests a minute per token
+    # and be answered 429 by design: the ramp measures the pages (and the API with think time)
+    pages = user.pages if think[1] else [p for p in user.pages if not p.startswith("api:")]
     while time.monotonic() < until:
         if imports and user.job is None and time.monotonic() >= import_at:
             user.submit_import()
         else:
-            user.visit(rng.choice(user.pages))
+            user.visit(rng.choice(pages))
         if think[1]:
             time.sleep(rng.uniform(*think))
 
