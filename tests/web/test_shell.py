@@ -295,3 +295,30 @@ def test_organisation_of(world):
     assert organisation_of(world.outsiders["agency_reporter"]) == world.elsewhere
     assert organisation_of(AnonymousUser()) is None
     assert organisation_of(get_user_model().objects.create_user("noprofile")) is None
+
+
+def test_the_menu_marks_only_the_current_page(client_as, world):
+    """Before, every entry of a section was marked ("Data intake" and "Cases" together)."""
+    import re
+
+    from tests.web import test_cases_support as cs
+
+    batch = cs.make_batch(world, world.users["analyst"])
+    record = batch.cases.get()
+    client = client_as("analyst")
+    expected = {
+        reverse("core:home"): "Home",
+        reverse("cases:intake"): "Data intake",
+        reverse("cases:batches"): "Data intake",
+        reverse("cases:batch", args=[batch.batch_id]): "Data intake",
+        reverse("cases:list"): "Cases",
+        reverse("cases:detail", args=[record.pk]): "Cases",
+        reverse("estimates:runs"): "Estimates",
+        reverse("jobs:list"): "Jobs",
+    }
+    for path, label in expected.items():
+        html = client.get(path).content.decode()
+        nav = html[html.index('aria-label="Main menu"'):]
+        nav = nav[:nav.index("</nav>")]
+        marked = re.findall(r'aria-current="page">([^<]+)</a>', nav)
+        assert [m.strip() for m in marked] == [label], path

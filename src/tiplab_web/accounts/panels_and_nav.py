@@ -51,6 +51,7 @@ nav.register(
         url_name="accounts:users",
         capability="users.manage",
         order=910,
+        also=("accounts:user_*",),
     )
 )
 nav.register(
@@ -69,6 +70,7 @@ nav.register(
         url_name="accounts:tokens",
         capability="api.tokens",
         order=920,
+        also=("accounts:token_*",),
     )
 )
 panels.register(

@@ -18,7 +18,8 @@ def recent_activity(request: HttpRequest) -> dict[str, Any]:
 
 nav.register(
     nav.NavItem(
-        key="audit", label=_("Audit log"), url_name="audit:log", capability="audit.view", order=900
+        key="audit", label=_("Audit log"), url_name="audit:log", capability="audit.view", order=900,
+        also=("audit:*",),
     )
 )
 panels.register(

@@ -74,13 +74,18 @@ def _open_problems(user: Any) -> dict[str, Any]:
     return {"rows": rows}
 
 
+#: the pages under "Data intake" (and "Submit data") in the menu
+INTAKE_PAGES = ("cases:intake_*", "cases:batches", "cases:batch", "cases:batch_*")
+
+
 def register() -> None:
     nav.register(nav.NavItem(key="intake", label=_("Data intake"), url_name="cases:intake",
-                             capability="cases.import", order=10))
+                             capability="cases.import", order=10, also=INTAKE_PAGES))
     nav.register(nav.NavItem(key="submit", label=_("Submit data"), url_name="cases:intake",
-                             capability="submissions.create", order=11))
+                             capability="submissions.create", order=11, also=INTAKE_PAGES))
     nav.register(nav.NavItem(key="cases", label=_("Cases"), url_name="cases:list",
-                             capability="cases.view", order=20))
+                             capability="cases.view", order=20,
+                             also=("cases:detail", "cases:reveal")))
     nav.register(nav.NavItem(key="submissions", label=_("Submissions to review"),
                              url_name="cases:submissions", capability="submissions.review",
                              order=12))

@@ -12,6 +12,7 @@ routes 70, hotspots 80, plans 90, audit log 900, users 910, API tokens 920).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from django.urls import NoReverseMatch, reverse
@@ -27,6 +28,9 @@ class NavItem:
     url_name: str
     capability: str
     order: int = 100
+    #: other pages of the entry (view names, ``*`` wildcards): the entry is marked current
+    #: on them too, e.g. a batch page under "Data intake"; nothing else is marked
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,8 @@ def registered() -> list[NavItem]:
 
 
 def links_for(request: Any) -> list[NavLink]:
-    """The menu for this request's user, with the current section marked."""
+    """The menu for this request's user, with the current page's entry marked (one at most:
+    the entry of the page itself, else the first entry that lists it in ``also``)."""
     user = getattr(request, "user", None)
     match = getattr(request, "resolver_match", None)
     here = match.view_name if match else ""
@@ -63,11 +68,15 @@ def links_for(request: Any) -> list[NavLink]:
             url = reverse(item.url_name)
         except NoReverseMatch:
             continue  # the app is not mounted in this deployment
-        namespace = item.url_name.split(":")[0]
-        current = here == item.url_name or (
-            ":" in item.url_name
-            and item.url_name != "core:home"
-            and here.startswith(namespace + ":")
-        )
-        links.append(NavLink(item.key, item.label, url, current))
+        links.append(NavLink(item.key, item.label, url, False))
+    exact = [i for i, link in enumerate(links) if _item(link).url_name == here]
+    covering = [i for i, link in enumerate(links)
+                if any(fnmatchcase(here, pattern) for pattern in _item(link).also)]
+    if here and (exact or covering):
+        i = (exact or covering)[0]
+        links[i] = NavLink(links[i].key, links[i].label, links[i].url, True)
     return links
+
+
+def _item(link: NavLink) -> NavItem:
+    return _REGISTRY[link.key]

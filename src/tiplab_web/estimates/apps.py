@@ -61,7 +61,7 @@ class EstimatesConfig(AppConfig):
 
         nav.register(nav.NavItem(key="estimates", label=_("Estimates"),
                                  url_name="estimates:runs", capability="insights.view",
-                                 order=40))
+                                 order=40, also=("estimates:*",)))
         panels.register(panels.Panel(
             key="latest_estimate", title=_("Latest estimate of the hidden number"),
             template="estimates/panels/latest.html", capability="insights.view",

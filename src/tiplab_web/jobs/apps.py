@@ -14,4 +14,4 @@ class JobsConfig(AppConfig):
         from tiplab_web.core import nav
 
         nav.register(nav.NavItem(key="jobs", label=_("Jobs"), url_name="jobs:list",
-                                 capability="jobs.view", order=890))
+                                 capability="jobs.view", order=890, also=("jobs:*",)))

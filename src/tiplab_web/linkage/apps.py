@@ -28,7 +28,7 @@ class LinkageConfig(AppConfig):
         register_jobs()
 
         nav.register(nav.NavItem(key="linkage", label=_("Linkage"), url_name="linkage:runs",
-                                 capability="linkage.run", order=30))
+                                 capability="linkage.run", order=30, also=("linkage:*",)))
         panels.register(panels.Panel(
             key="latest_link_run", title=_("Latest record linkage"),
             template="linkage/panels/latest_run.html", capability="linkage.run",
