@@ -381,7 +381,8 @@ def test_bulk_loader_commits_nothing_when_the_stream_is_cut_short(tmp_path: Path
                       "key_id": "", "imported_by": "test",
                       "imported_at": "2026-01-01 00:00:00", "rows": 3, "accepted": 3,
                       "rejected": 0, "warnings": 0, "censored": 0, "reasons": "{}",
-                      "status": "active", "data_version": ""},
+                      "status": "active", "data_version": "", "replaces": "",
+                      "review_comment": ""},
             "supersede": None}
     (work / "batch.json").write_text(json.dumps(spec), encoding="utf-8")
     records = pa.table({"source_row": pa.array([2, 3], pa.int64()),
