@@ -211,6 +211,15 @@ def estimate(
         raise EstimationError(f"level must be between 0 and 1, got {level}.")
     if nboot < 0:
         raise EstimationError("nboot must be >= 0.")
+    on_two = np.array([bin(int(p)).count("1") >= 2 for p in table.patterns], dtype=bool)
+    overlap = float(table.counts[on_two].sum()) if on_two.size else 0.0
+    if overlap == 0:
+        raise EstimationError(
+            f"{table.source or 'the table'}: no case is on more than one of the lists "
+            f"({', '.join(table.names)}). Multiple systems estimation learns the hidden number "
+            "from the overlap between lists; with none, every model's estimate is unbounded. "
+            "Check that the lists were linked (the same person has the same id on every "
+            "list), or add a list that overlaps the others.")
     warnings = sparse_warnings(table)
     for w in warnings:
         log.warning("%s: %s", table.source or "table", w)
@@ -433,6 +442,11 @@ def estimate_strata(
     out = []
     for key, tab in tables.items():
         sw: list[str] = list(tables.notes.get(_key_str(key), []))
+        missing = [c for c, v in zip(tables.by, key, strict=True) if v is None]
+        if missing:
+            sw.append(f"{', '.join(missing)} not recorded: the persons whose "
+                      f"{' and '.join(missing)} no list recorded. Lists differ in what they "
+                      "record, so this stratum is not comparable with the others.")
         entry: dict[str, Any] = {"key": dict(zip(tables.by, key, strict=True)),
                                  "observed": tab.n, "warnings": sw}
         try:

@@ -54,7 +54,7 @@ def strata_chart(strat: StratifiedResult) -> Any:
 
     rows = []
     for key, r in strat.results():
-        label = ", ".join(str(v) for v in key.values())
+        label = ", ".join("not recorded" if v is None else str(v) for v in key.values())
         rows.append({"stratum": label, "value": r.observed, "kind": "observed",
                      "lower": None, "upper": None})
         rows.append({"stratum": label, "value": r.estimate, "kind": "estimated",

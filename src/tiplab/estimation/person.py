@@ -104,6 +104,7 @@ def capture_tables_from_persons(
     for col in by:
         if not _IDENT.match(col):
             raise EstimationError(f"stratum column {col!r} is not a plain column name.")
+    where = "person table" if not isinstance(table, (str, Path)) else str(table)
     con = duckdb.connect()
     try:
         _load(con, table)
@@ -111,14 +112,14 @@ def capture_tables_from_persons(
         for need in ("person_id", "sources", *by):
             if need not in cols:
                 raise EstimationError(
-                    f"person table: no column '{need}' (has {', '.join(cols)}); the contract "
+                    f"{where}: no column '{need}' (has {', '.join(cols)}); the contract "
                     "is person_id, sources (list of list names) and optional stratum columns.")
         dup = con.execute(
             "SELECT CAST(person_id AS VARCHAR), count(*) FROM persons_in GROUP BY 1 "
             "HAVING count(*) > 1 LIMIT 3").fetchall()
         if dup:
             raise EstimationError(
-                f"person table: person_id not unique (e.g. {dup[0][0]!r} x{dup[0][1]}); link "
+                f"{where}: person_id not unique (e.g. {dup[0][0]!r} x{dup[0][1]}); link "
                 "records to one row per person first.")
         empty = con.execute(
             "SELECT CAST(person_id AS VARCHAR) FROM persons_in "
@@ -126,7 +127,7 @@ def capture_tables_from_persons(
             "AND trim(s) <> '')) = 0 LIMIT 3").fetchall()
         if empty:
             raise EstimationError(
-                f"person table: person(s) on no list, e.g. {empty[0][0]!r}; every person "
+                f"{where}: person(s) on no list, e.g. {empty[0][0]!r}; every person "
                 "must have at least one source.")
         # list edits, applied to the source names before the patterns are built
         rename: dict[str, str] = {}
@@ -162,7 +163,7 @@ def capture_tables_from_persons(
             raise EstimationError(
                 f"--merge-lists/--omit-list name lists not in the data: {sorted(unknown)}.")
         if len(lists) < 2:
-            raise EstimationError(f"person table: only {len(lists)} list(s) ({lists}); MSE "
+            raise EstimationError(f"{where}: only {len(lists)} list(s) ({lists}); MSE "
                                   "needs at least two.")
         if len(lists) > 20:
             raise EstimationError(f"person table: {len(lists)} lists; at most 20 supported.")
@@ -177,6 +178,10 @@ def capture_tables_from_persons(
                 GROUP BY person_id{gb})
             SELECT pattern{gb}, count(*) AS n FROM pat GROUP BY ALL
         """).fetchall()
+    except duckdb.Error as exc:  # a file DuckDB cannot read as the person table's columns
+        detail = str(exc).splitlines()[0].split(": ", 1)[-1]
+        raise EstimationError(f"{where}: cannot be read as a person table "
+                              f"(person_id, sources, strata): {detail}") from exc
     finally:
         con.close()
     warnings: list[str] = []

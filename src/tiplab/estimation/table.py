@@ -113,6 +113,12 @@ class CaptureTable:
                 rows = list(csv.reader(fh))
         except OSError as exc:
             raise EstimationError(f"{p}: cannot read ({exc}).") from exc
+        except UnicodeDecodeError as exc:
+            raise EstimationError(
+                f"{p}: not UTF-8 text (byte {exc.start} cannot be read): save the table as "
+                "CSV UTF-8.") from exc
+        except csv.Error as exc:
+            raise EstimationError(f"{p}: not a CSV table ({exc}).") from exc
         if not rows:
             raise EstimationError(f"{p}: the file is empty.")
         header = [h.strip() for h in rows[0]]

@@ -9,6 +9,16 @@ import pandas as pd
 
 from tiplab.analysis.results import AnalysisResult
 
+#: how a missing breakdown value is named in charts and tables (never "nan" or "None")
+NOT_RECORDED = "not recorded"
+
+
+def category_label(value: Any) -> str:
+    """A breakdown value as a legend shows it; a missing one is "not recorded"."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return NOT_RECORDED
+    return str(value)
+
 
 def trend_chart(result: AnalysisResult, path: str | Path, *, title: str = "") -> Path:
     """Counts over time (one line per breakdown), with intervals, change points, forecast."""
@@ -21,7 +31,8 @@ def trend_chart(result: AnalysisResult, path: str | Path, *, title: str = "") ->
     ax = fig.add_subplot(1, 1, 1)
     groups: Any = s.groupby(by, dropna=False) if by else [("total", s)]
     for key, g in groups:
-        label = " / ".join(str(k) for k in key) if isinstance(key, tuple) else str(key)
+        keys = key if isinstance(key, tuple) else (key,)
+        label = " / ".join(category_label(k) for k in keys)
         x = pd.to_datetime(g[time].astype(str)) if time == "month" else g[time]
         line = ax.plot(x, g["value"].astype(float), marker="o", ms=3, label=label)[0]
         lo = g["ci_low"] if "ci_low" in g else g["low"]
