@@ -10,7 +10,7 @@ high_t - low_t-1]``. Change points and forecasts are computed only on fully exac
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import ibis
@@ -101,6 +101,23 @@ def aggregate_trends(source: Any, settings: AggregateTrendSettings | None = None
     s = settings or AggregateTrendSettings()
     t, version = resolve(source, "aggregate", data_version)
     df = execute(aggregate_query(t, s)).to_pandas()
+    source_note = ""
+    if df.empty and s.source_agency:
+        # the cells may be stored under another source name ("tiplab import --source unodc")
+        present = sorted(str(v) for v in execute(
+            t.filter(t.indicator == s.indicator).select("source_agency").distinct()
+        ).to_pandas()["source_agency"].dropna())
+        if s.source_agency not in present:
+            if len(present) == 1 and s.source_agency == GLOTIP:
+                s = replace(s, source_agency=present[0])
+                df = execute(aggregate_query(t, s)).to_pandas()
+                source_note = (f"the {s.indicator!r} cells are stored under the source "
+                               f"{present[0]!r} (not {GLOTIP!r}): that source was used")
+            else:
+                raise AnalysisError(
+                    f"no {s.indicator!r} cells of source {s.source_agency!r}; the sources "
+                    f"present are {', '.join(repr(p) for p in present) or 'none'}: choose "
+                    "one (tiplab trends --source-agency NAME)")
     if df.empty:
         raise AnalysisError(f"no {s.indicator!r} cells match the selection (dimension "
                             f"{s.dimension!r}, countries {list(s.countries) or 'all'})")
@@ -108,6 +125,8 @@ def aggregate_trends(source: Any, settings: AggregateTrendSettings | None = None
     df = df.sort_values([*by, "year"], kind="stable").reset_index(drop=True)
     notes = ["censored source cells ('<5') enter sums as the interval 0-4; a point value is "
              "given only when every summed cell is exact"]
+    if source_note:
+        notes.append(source_note)
     if population is not None:
         pop_df = population.to_pandas() if isinstance(population, pa.Table) else population
         if "country" in pop_df.columns and s.countries and "country" not in by:

@@ -38,11 +38,18 @@ def handle_errors(as_json: bool = False) -> Iterator[None]:
     try:
         yield
     except TiplabError as exc:
-        if as_json:
-            emit_json({"error": {"type": type(exc).__name__, "message": str(exc)}})
-        else:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(code=2) from None
+        _fail(type(exc).__name__, str(exc), as_json)
+    except UnicodeDecodeError as exc:  # a reader that did not say which file: still no trace
+        _fail("ReadError", f"an input is not UTF-8 text (byte {exc.start} cannot be read as "
+                           f"{exc.encoding}); save it as UTF-8", as_json)
+
+
+def _fail(kind: str, message: str, as_json: bool) -> None:
+    if as_json:
+        emit_json({"error": {"type": kind, "message": message}})
+    else:
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code=2) from None
 
 
 JsonOption = typer.Option(False, "--json", help="Print one JSON object instead of tables.")

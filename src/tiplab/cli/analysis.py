@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,19 @@ def _source(dataset: str, file: Path | None, profile: str | None, data_dir: Path
     return engine, engine.data_version
 
 
+@contextmanager
+def _about(file: Path | None) -> Iterator[None]:
+    """An analysis of ``--file`` that fails says which file it read."""
+    from tiplab.analysis.errors import AnalysisError
+
+    try:
+        yield
+    except AnalysisError as e:
+        if file is None or str(file) in str(e):
+            raise
+        raise AnalysisError(f"{file}: {e}") from e
+
+
 def _rule(protect: bool, threshold: int) -> Any:
     from tiplab.privacy import DisclosureRule
 
@@ -84,6 +99,10 @@ def trends_cmd(
     country: list[str] = typer.Option([], "--country", help="ISO3 (aggregates; repeatable)."),
     indicator: str = typer.Option("Detected trafficking victims", "--indicator"),
     dimension: str = typer.Option("Total", "--dimension", help="Aggregate dimension."),
+    source_agency: str = typer.Option(
+        None, "--source-agency",
+        help="Aggregates: the source the cells were imported under (default UNODC GLOTIP, "
+             "or the only source present)."),
     start: int = typer.Option(None, "--start"),
     end: int = typer.Option(None, "--end"),
     horizon: int = typer.Option(0, "--forecast", help="Forecast this many periods ahead."),
@@ -96,7 +115,9 @@ def trends_cmd(
     threshold: int = ThresholdOpt,
 ) -> None:
     """Counts and rates over time, year-on-year change, change points, forecasts."""
-    with handle_errors(as_json):
+    with handle_errors(as_json), _about(file):
+        from dataclasses import replace
+
         from tiplab.analysis import (
             AggregateTrendSettings,
             TrendSettings,
@@ -109,10 +130,12 @@ def trends_cmd(
         pop = load_population(population) if population else None
         aggregate = dataset == "glotip" or (file is not None and profile == "glotip")
         if aggregate:
-            result = aggregate_trends(src, AggregateTrendSettings(
+            chosen = AggregateTrendSettings(
                 indicator=indicator, countries=tuple(country), dimension=dimension,
-                by=tuple(by), start=start, end=end, horizon=horizon, seed=seed),
-                population=pop, data_version=version)
+                by=tuple(by), start=start, end=end, horizon=horizon, seed=seed)
+            if source_agency:
+                chosen = replace(chosen, source_agency=source_agency)
+            result = aggregate_trends(src, chosen, population=pop, data_version=version)
         else:
             if time not in ("year", "month"):
                 from tiplab.analysis.errors import AnalysisError
@@ -143,7 +166,7 @@ def profiles_cmd(
     protect: bool = ProtectOpt, threshold: int = ThresholdOpt,
 ) -> None:
     """Victim profiles and tactics with CTDC's denominator rule."""
-    with handle_errors(as_json):
+    with handle_errors(as_json), _about(file):
         from tiplab.analysis import ProfileSettings, profiles
 
         src, version = _source(dataset, file, profile, data_dir)
@@ -195,7 +218,7 @@ def routes_cmd(
     threshold: int = ThresholdOpt,
 ) -> None:
     """Corridors, hub countries, period changes and a flow map."""
-    with handle_errors(as_json):
+    with handle_errors(as_json), _about(file):
         from tiplab.analysis import RouteSettings, load_denver, routes
         from tiplab.analysis.errors import AnalysisError
 
@@ -246,7 +269,7 @@ def hotspots_cmd(
     protect: bool = ProtectOpt, threshold: int = ThresholdOpt,
 ) -> None:
     """Getis-Ord Gi* and local Moran's I on regional rates (BH-corrected), and maps."""
-    with handle_errors(as_json):
+    with handle_errors(as_json), _about(file):
         from tiplab.analysis import HotspotSettings, emerging_hotspots, hotspots
 
         src, version = _source(dataset, file, profile, data_dir)

@@ -18,8 +18,14 @@ def register(app: typer.Typer) -> None:
 def _is_person_table(path: Path) -> bool:
     if path.suffix.lower() in (".parquet", ".pq"):
         return True
-    with path.open(encoding="utf-8-sig") as fh:
-        header = fh.readline().strip().split(",")
+    from tiplab.estimation.errors import EstimationError
+
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            header = fh.readline().strip().split(",")
+    except UnicodeDecodeError as exc:
+        raise EstimationError(f"{path}: not UTF-8 text (byte {exc.start} cannot be read): "
+                              "save the table as CSV UTF-8.") from exc
     return "sources" in header and "person_id" in header
 
 

@@ -40,6 +40,8 @@ def _inputs(files: list[Path], roles_path: Path | None) -> list[Any]:
     out = []
     for f in files:
         table = read_table(f)
+        if table.num_rows == 0:
+            raise LinkageError(f"{f}: no records to link (the file has a header but no rows)")
         meta = encoding_metadata(table)
         spec = None
         name = str(meta.get("source") or f.stem) if meta else f.stem
@@ -59,7 +61,10 @@ def _inputs(files: list[Path], roles_path: Path | None) -> list[Any]:
                 "column holds which identifier"
             )
         else:
-            out.append(LinkInput.from_roles(name, spec, table))
+            try:
+                out.append(LinkInput.from_roles(name, spec, table))
+            except LinkageError as e:  # say which file, not only which input of the roles
+                raise type(e)(f"{f}: {e}") from e
     return out
 
 
@@ -141,7 +146,15 @@ def link_command(
             inputs = _store_inputs(data_dir)
         else:
             inputs = _inputs(files, roles)
-        result = link(inputs, settings, decisions=dec)
+        try:
+            result = link(inputs, settings, decisions=dec)
+        except LinkageError as e:  # "input 'police': ..." -> which file that is
+            message = str(e)
+            for i, f in zip(inputs, files or [], strict=False):
+                message = message.replace(f"input '{i.source}'", f"{f} (input '{i.source}')")
+            if message == str(e):
+                raise
+            raise type(e)(message) from e
         result.write(out)
         if as_json:
             emit_json(result.summary())

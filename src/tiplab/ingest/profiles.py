@@ -269,7 +269,15 @@ def load_profile(name_or_path: str | Path) -> Profile:
     if p.suffix in (".yaml", ".yml") or p.exists():
         if not p.exists():
             raise ProfileError(f"profile file {p} does not exist")
-        return parse_profile(p.read_text(encoding="utf-8"), path=str(p))
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ProfileError(f"not UTF-8 text (byte {exc.start} cannot be read); a profile "
+                               "is a YAML file saved as UTF-8", path=str(p)) from exc
+        except OSError as exc:
+            raise ProfileError(f"cannot read the profile ({exc.strerror or exc})",
+                               path=str(p)) from exc
+        return parse_profile(text, path=str(p))
     name = str(name_or_path)
     shipped = builtin_profiles()
     if name not in shipped:

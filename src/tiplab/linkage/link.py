@@ -434,6 +434,10 @@ def link(
     blocking rules, the prior from exact rules with an assumed recall.
     """
     settings = settings or LinkSettings()
+    empty = [i.source for i in inputs if i.table.num_rows == 0]
+    if empty:
+        raise LinkageError(f"no records to link in {', '.join(empty)}: the input has a header "
+                           "but no rows")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     records, compare, mode, _meta = prepare(inputs)
