@@ -7,6 +7,7 @@ from django.urls import include, path
 
 from tiplab_web.api import api
 from tiplab_web.core.health import healthz
+from tiplab_web.core.language import set_language
 
 handler400 = "tiplab_web.core.errors.bad_request"
 handler500 = "tiplab_web.core.errors.server_error"
@@ -16,7 +17,8 @@ urlpatterns = [
     path("", include("tiplab_web.core.urls")),
     path("accounts/", include("tiplab_web.accounts.urls")),
     path("audit/", include("tiplab_web.audit.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, which also remembers the choice on the user's profile
+    path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
     path("linkage/", include("tiplab_web.linkage.urls")),
     path("estimates/", include("tiplab_web.estimates.urls")),

@@ -76,3 +76,21 @@ def test_catalogs_are_complete_and_compiled(language):
     assert catalog.gettext("Skip to main content") != "Skip to main content"
     compiled = {k if isinstance(k, str) else k[0] for k in catalog._catalog if k}
     assert len(compiled) == len(entries), "run compilemessages: the .mo is stale"
+
+
+def test_the_language_choice_follows_the_user_to_another_browser(world):
+    """Chosen in one browser, it is stored with the account and applied in another."""
+    from tests.web.conftest import sign_in
+
+    user = world.users["policy_officer"]
+    first = sign_in(Client(), user)
+    first.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    user.profile.refresh_from_db()
+    assert user.profile.language == "fr"
+    other = sign_in(Client(), user)  # a new browser: no language cookie
+    response = other.get("/")
+    assert '<html lang="fr"' in response.content.decode()
+    assert response.cookies["django_language"].value == "fr"
+    # signed out, the browser's own choice applies
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE="es")
+    assert '<html lang="es"' in anonymous.get(reverse("accounts:login")).content.decode()

@@ -66,6 +66,9 @@ class Profile(models.Model):
         related_name="members",
         verbose_name=_("organisation"),
     )
+    #: the language the user chose in the switcher, applied wherever they sign in
+    language = models.CharField(_("language"), max_length=10, blank=True,
+                                choices=settings.LANGUAGES)
 
     class Meta:
         verbose_name = _("profile")
