@@ -203,3 +203,17 @@ def test_csv_export_needs_recent_password_and_is_itself_audited(world, client_as
     assert exported.details["filters"] == {"action": "cases.view"}
     assert exported.details["rows"] == 1
     assert exported.details["file"] == response["Content-Disposition"].split('"')[1]
+
+
+def test_the_log_shows_details_as_words_not_json(client_as, world):
+    from tiplab_web import audit
+    from tiplab_web.core.templatetags.tiplab import as_pairs
+
+    audit.record(world.users["analyst"], "cases.view", None, page="list",
+                 filter={"sex": "Feminine", "year": 2022}, shown=50, reveal=False)
+    html = client_as("administrator").get(reverse("audit:log")).content.decode()
+    assert '<span class="muted">filter:</span> (sex: Feminine; year: 2022)' in html
+    assert '<span class="muted">shown:</span> 50' in html
+    assert "{&quot;" not in html  # no raw JSON
+    assert as_pairs({"added": ["a", "b"], "note": "", "ok": True}) == [("added", "a, b"),
+                                                                      ("ok", "yes")]

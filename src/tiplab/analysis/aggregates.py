@@ -171,7 +171,7 @@ def aggregate_trends(source: Any, settings: AggregateTrendSettings | None = None
                             "statistic": cp.statistic, "mean_before": cp.mean_before,
                             "mean_after": cp.mean_after})
         if s.horizon > 0 and complete:
-            fc = forecast_counts(v, s.horizon, seed=s.seed)
+            fc = forecast_counts(v, s.horizon, level=s.level, seed=s.seed)
             for step, m, fl, fh in zip(fc.steps, fc.mean, fc.low, fc.high, strict=True):
                 fcs.append({**keyd, "year": int(years[-1]) + step, "mean": m, "low": fl,
                             "high": fh, "level": fc.level})

@@ -58,7 +58,7 @@ def _fit(y: npt.NDArray[np.float64], x: npt.NDArray[np.float64],
     return model.fit(scale="X2")
 
 
-def forecast_counts(y: npt.ArrayLike, h: int = 3, *, level: float = 0.9,
+def forecast_counts(y: npt.ArrayLike, h: int = 3, *, level: float = 0.95,
                     exposure: npt.ArrayLike | None = None,
                     future_exposure: npt.ArrayLike | None = None,
                     n_sim: int = 4000, seed: int = 0) -> Forecast:

@@ -57,7 +57,8 @@ class TrendSettings:
     alpha: float = 0.05
     changepoints: bool = True
     horizon: int = 0
-    forecast_level: float = 0.9
+    #: the forecast's prediction interval: 95%, as every other interval tiplab shows
+    forecast_level: float = 0.95
     n_sim: int = 999
     seed: int = 0
 

@@ -43,7 +43,9 @@ def trend_chart(result: AnalysisResult, path: str | Path, *, title: str = "") ->
     if f is not None and f.num_rows and not by:
         fd = f.to_pandas()
         x = pd.to_datetime(fd[time].astype(str)) if time == "month" else fd[time]
-        ax.plot(x, fd["mean"], ls="--", color="#555555", label="forecast")
+        level = result.parameters.get("forecast_level") or result.parameters.get("level")
+        label = f"forecast ({round(100 * level)}% prediction interval)" if level else "forecast"
+        ax.plot(x, fd["mean"], ls="--", color="#555555", label=label)
         ax.fill_between(x, fd["low"], fd["high"], color="#999999", alpha=0.2)
     cps = result.tables.get("changepoints")
     if cps is not None and cps.num_rows and not by:

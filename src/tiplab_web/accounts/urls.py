@@ -1,11 +1,16 @@
 from django.urls import path
 
-from tiplab_web.accounts import views
+from tiplab_web.accounts import reset, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("password/reset/", reset.ResetRequestView.as_view(), name="password_reset"),
+    path("password/reset/sent/", reset.ResetSentView.as_view(), name="password_reset_sent"),
+    path("password/reset/<uidb64>/<token>/", reset.ResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("password/reset/done/", reset.ResetDoneView.as_view(), name="password_reset_done"),
     path("two-factor/setup/", views.otp_enrol, name="otp_enrol"),
     path("two-factor/verify/", views.otp_verify, name="otp_verify"),
     path("invitation/<str:token>/", views.invitation, name="invitation"),

@@ -219,7 +219,10 @@ TIPLAB_RATE_LIMITS = {
     "reauth": (10, 60),  # password confirmations per user
     "api_ip": (120, 60),  # API requests per client IP
     "api_token": (60, 60),  # API requests per token
+    "password_reset": (5, 3600),  # reset requests per client IP, and per address asked for
 }
+# A password-reset link is valid this long (and once: it dies with the password it resets).
+PASSWORD_RESET_TIMEOUT = _env_int("TIPLAB_PASSWORD_RESET_MINUTES", 30) * 60
 # Audit log: install database triggers that refuse UPDATE and DELETE on audit entries.
 TIPLAB_AUDIT_DB_TRIGGERS = True
 # Content-Security-Policy sent on every response (tiplab_web.core.csp).

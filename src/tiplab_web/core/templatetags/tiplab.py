@@ -19,6 +19,28 @@ def as_json(value: Any) -> str:
 
 
 @register.filter
+def as_pairs(value: Any) -> list[tuple[str, str]]:
+    """Audit details as (name, readable value) pairs: words for a person, not raw JSON.
+    Lists are joined, nested objects written as ``key: value`` in brackets, empty values
+    left out."""
+
+    def text(v: Any) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, list | tuple):
+            return ", ".join(text(x) for x in v)
+        if isinstance(v, dict):
+            return "(" + "; ".join(f"{k}: {text(x)}" for k, x in sorted(v.items())
+                                   if x not in (None, "", [], {})) + ")"
+        return str(v)
+
+    if not isinstance(value, dict):
+        return [("", text(value))] if value not in (None, "") else []
+    return [(str(k).replace("_", " "), text(v)) for k, v in sorted(value.items())
+            if v not in (None, "", [], {})]
+
+
+@register.filter
 def can(user: Any, capability: str) -> bool:
     """``{% if user|can:"cases.export" %}`` in templates."""
     return _can(user, capability)
