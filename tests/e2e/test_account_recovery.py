@@ -8,7 +8,7 @@ import re
 import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
-from tests.web.conftest import make_user
+from tests.web.conftest import PASSWORD, make_user
 
 from tiplab_web.accounts.models import Organisation
 
@@ -40,4 +40,27 @@ def test_forgotten_password_reset_by_email(page: Page, live_server, transactiona
     page.get_by_label("Password").fill(NEW)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    assert console_errors == []
+
+
+def test_lost_authenticator_recovery_code_in_the_browser(page: Page, live_server,
+                                                         transactional_db, console_errors):
+    from tiplab_web.accounts import security
+
+    org = Organisation.objects.create(name="National Rapporteur's Office",
+                                      kind=Organisation.Kind.COORDINATOR, country="ZZ")
+    steward = make_user("stew", ["data_steward"], org)  # holds a TOTP device
+    codes = security.new_codes(None, steward)
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Username").fill("stew")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
+    page.get_by_text("Lost your device? Use a recovery code").click()
+    page.get_by_label("Recovery code").fill(codes[3])
+    page.get_by_role("button", name="Sign in with the code").click()
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(page.get_by_text("9 remain")).to_be_visible()
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Security").click()
+    expect(page.get_by_text("9 unused recovery codes.")).to_be_visible()
     assert console_errors == []

@@ -139,7 +139,9 @@ def test_two_factor_roles_without_a_device_must_enrol(world):
     secret = re.search(r'class="secret">([A-Z2-7]+)<', html).group(1)
     assert secret  # the manual-entry key is shown next to the QR code
     done = client.post(reverse("accounts:otp_enrol"), {"code": totp_code(device)})
-    assert done.status_code == 302
+    assert done.status_code == 200  # the recovery codes, shown once
+    assert len(re.findall(r"<li><code>[a-z2-9]{4}-[a-z2-9]{4}</code></li>",
+                          done.content.decode())) == 10
     device.refresh_from_db()
     assert device.confirmed
     assert client.get(reverse("core:home")).status_code == 200

@@ -152,6 +152,8 @@ def link_command(
             message = str(e)
             for i, f in zip(inputs, files or [], strict=False):
                 message = message.replace(f"input '{i.source}'", f"{f} (input '{i.source}')")
+            if message == str(e) and files:  # about the inputs together: name them
+                message = f"linking {', '.join(str(f) for f in files)}: {e}"
             if message == str(e):
                 raise
             raise type(e)(message) from e

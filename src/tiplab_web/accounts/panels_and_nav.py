@@ -65,6 +65,15 @@ nav.register(
 )
 nav.register(
     nav.NavItem(
+        key="security",
+        label=_("Security"),
+        url_name="accounts:security",
+        capability="account.self",
+        order=930,
+    )
+)
+nav.register(
+    nav.NavItem(
         key="tokens",
         label=_("API tokens"),
         url_name="accounts:tokens",

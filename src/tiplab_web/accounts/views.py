@@ -22,7 +22,7 @@ from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tiplab_web import audit
-from tiplab_web.accounts import services
+from tiplab_web.accounts import security, services
 from tiplab_web.accounts.access import get_account_for, get_api_token_for
 from tiplab_web.accounts.forms import (
     AcceptInvitationForm,
@@ -98,7 +98,8 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             audit.record(request, actions.OTP_ENROLLED, device)
             messages.success(request, _("Two-factor authentication is set up."))
-            return redirect(_next(request))
+            return render(request, "accounts/recovery_codes.html", {
+                "codes": security.new_codes(request, user), "next": _next(request)})
         audit.record(request, actions.OTP_FAILED, stage="enrolment")
         form.add_error(
             "code", _("That code is not right. Check your device's clock and try the current code.")
@@ -129,7 +130,20 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect_with_next("accounts:otp_enrol", request)
     if user.is_verified():
         return redirect(_next(request))
-    form = OTPCodeForm(request.POST or None)
+    if request.method == "POST" and "recovery_code" in request.POST:
+        code = request.POST.get("recovery_code", "")
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is not None and security.looks_like_code(code) and security.use_code(
+                request, user, code):
+            otp_login(request, device)  # the code stands in for the authenticator, once
+            left = security.remaining(user)
+            messages.warning(request, _(
+                "You signed in with a recovery code; %(n)s remain. Make new ones, or set up "
+                "your authenticator again, on the Security page.") % {"n": left})
+            return redirect(_next(request))
+        audit.record(request, actions.OTP_FAILED, stage="recovery code")
+        messages.error(request, _("That recovery code is not right, or was used already."))
+    form = OTPCodeForm(request.POST if "code" in request.POST else None)
     if request.method == "POST" and form.is_valid():
         device = match_token(user, form.cleaned_data["code"])
         if device is not None:
@@ -238,7 +252,10 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 request, _("Saved changes to %(user)s.") % {"user": account.get_username()}
             )
             return redirect("accounts:users")
-    return render(request, "accounts/user_edit.html", {"form": form, "account": account})
+    return render(request, "accounts/user_edit.html", {
+        "form": form, "account": account,
+        "active_sessions": len(security.active_sessions(account)),
+        "has_second_factor": TOTPDevice.objects.filter(user=account, confirmed=True).exists()})
 
 
 @require_http_methods(["GET", "POST"])
