@@ -267,9 +267,11 @@ def test_routes_page_compares_two_periods(insights_data, client_as):
     html = client_as("analyst").get(reverse("insights:routes"), PERIODS).content.decode()
     table = re.search(r'id="changes-table">(.*?)</table>', html, re.S)
     assert table
-    rows = re.findall(r'<tr class="status-([a-z]+)"><th scope="row">([A-Z]{3})</th>'
-                      r'<td>([A-Z]{3})</td>\s*<td class="num">([^<]*)</td>'
-                      r'<td class="num">([^<]*)</td>', table.group(1))
+    # countries in words, their codes in data-code
+    rows = re.findall(r'<tr class="status-([a-z]+)"><th scope="row" data-code="([A-Z]{3})">'
+                      r'[^<]+</th><td data-code="([A-Z]{3})">[^<]+</td>\s*'
+                      r'<td class="num">([^<]*)</td><td class="num">([^<]*)</td>',
+                      table.group(1))
     assert rows
     assert {r[0] for r in rows} <= {"new", "disappeared", "rising", "falling", "stable"}
     # The counts per period add up to the corridor totals of each period's own selection.

@@ -124,5 +124,10 @@ class CaseFilterForm(forms.Form):
 
     def __init__(self, *args: Any, choices: dict[str, list[str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        from tiplab_web.core.labels import label
+
+        field_of = {"sex": "sex", "form": "exploitation_forms"}  # codes shown in words
         for name in ("source", "sex", "age_band", "form"):
-            self.fields[name].choices = [("", _("any"))] + [(v, v) for v in choices[name]]
+            self.fields[name].choices = [("", _("any"))] + [
+                (v, label(v, field_of[name]) if name in field_of else v)
+                for v in choices[name]]

@@ -132,12 +132,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _record_context(record: CaseRecord) -> dict[str, Any]:
+    from tiplab_web.core.labels import label
+
     fields = []
     for name in RECORD_FIELDS:
         value = getattr(record, name)
-        if isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        fields.append((CaseRecord._meta.get_field(name).verbose_name, value))
+        words = label(value, name)
+        code = ", ".join(str(v) for v in value) if isinstance(value, list) else value
+        # the words, and the stored code beside them where they differ
+        shown = words if code in (None, "", words) else f"{words} ({code})"
+        fields.append((CaseRecord._meta.get_field(name).verbose_name, shown))
     return {"record": record, "fields": fields, "batch": record.batch,
             "warnings": record.warnings or []}
 

@@ -41,6 +41,14 @@ def as_pairs(value: Any) -> list[tuple[str, str]]:
 
 
 @register.filter
+def label(value: Any, field: str) -> str:
+    """``{{ r.sex|label:"sex" }}``: a code in words (``core.labels``)."""
+    from tiplab_web.core.labels import label as _label
+
+    return _label(value, field)
+
+
+@register.filter
 def can(user: Any, capability: str) -> bool:
     """``{% if user|can:"cases.export" %}`` in templates."""
     return _can(user, capability)
