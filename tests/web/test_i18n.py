@@ -94,3 +94,32 @@ def test_the_language_choice_follows_the_user_to_another_browser(world):
     # signed out, the browser's own choice applies
     anonymous = Client(HTTP_ACCEPT_LANGUAGE="es")
     assert '<html lang="es"' in anonymous.get(reverse("accounts:login")).content.decode()
+
+
+def _marked_strings() -> set[str]:
+    """Literal strings marked for translation: {% translate "..." %} in templates and
+    _("...") / gettext("...") / gettext_lazy("...") in Python (single literals)."""
+    root = Path(tiplab_web.__file__).parent
+    found: set[str] = set()
+    for f in root.rglob("*.html"):
+        text = f.read_text(encoding="utf-8")
+        found |= set(re.findall(r'{%\s*translate\s+"([^"]+)"', text))
+        found |= set(re.findall(r"{%\s*translate\s+'([^']+)'", text))
+    for f in root.rglob("*.py"):
+        if "migrations" in f.parts:
+            continue
+        text = f.read_text(encoding="utf-8")
+        found |= set(re.findall(r'\b(?:_|gettext|gettext_lazy)\(\s*"((?:[^"\\]|\\.)*)"\s*\)',
+                                text))
+    return {s.encode().decode("unicode_escape") if "\\" in s else s for s in found}
+
+
+@pytest.mark.parametrize("language", ["fr", "es"])
+def test_every_marked_string_is_in_the_catalogue(language):
+    """A string marked for translation but missing from the catalogue (makemessages not
+    run) would stay English: run makemessages and translate it."""
+    po = LOCALE / language / "LC_MESSAGES" / "django.po"
+    ids = {m for m, _s in _po_entries(po)}
+    ids = {i.replace('\\"', '"').replace("\\n", "\n").replace("%%", "%") for i in ids}
+    missing = sorted(s for s in _marked_strings() if s not in ids)
+    assert missing == [], missing[:10]
