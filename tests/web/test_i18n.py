@@ -123,3 +123,17 @@ def test_every_marked_string_is_in_the_catalogue(language):
     ids = {i.replace('\\"', '"').replace("\\n", "\n").replace("%%", "%") for i in ids}
     missing = sorted(s for s in _marked_strings() if s not in ids)
     assert missing == [], missing[:10]
+
+
+def test_dates_are_iso_in_english_and_local_in_french(world, client_as):
+    from django.utils import timezone
+    from tests.web import test_cases_support as cs
+
+    batch = cs.make_batch(world, world.users["analyst"])
+    when = timezone.localtime(batch.imported_at)
+    client = client_as("analyst")
+    page = client.get(reverse("cases:batches")).content.decode()
+    assert when.strftime("%Y-%m-%d %H:%M") in page  # one format, not 12/03/2026
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    page = client.get(reverse("cases:batches")).content.decode()
+    assert when.strftime("%d/%m/%Y %H:%M") in page

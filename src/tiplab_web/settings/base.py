@@ -278,6 +278,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("TIPLAB_FROM_EMAIL", "tiplab@localhost")
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+# dates: ISO in English (not the US order), local in French and Spanish (formats/en)
+FORMAT_MODULE_PATH = ["tiplab_web.formats"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
