@@ -292,7 +292,8 @@ def test_route_changes_for_policy_officers_carry_status_only(insights_data, clie
     exported = _csv(client.get(reverse("insights:routes_changes_export"), PERIODS))
     assert exported
     assert set(exported[0]) == {"origin_country", "country_of_exploitation", "status",
-                                "data_version"}
+                                "origin_country_label", "country_of_exploitation_label",
+                                "data_version"}  # status only: no period counts
 
 
 def test_route_periods_must_be_complete(insights_data, client_as):
@@ -401,3 +402,17 @@ def test_every_option_of_every_analysis_page_renders(insights_data, client_as, n
                     assert 'class="errorlist' in html, query  # the refusal, said on the page
                 tried += 1
     assert tried >= 5
+
+
+def test_exports_keep_codes_and_add_their_labels(insights_data, client_as):
+    rows = _csv(client_as("analyst").get(reverse("insights:routes_export")))
+    assert rows
+    first = rows[0]
+    assert {"origin_country", "origin_country_label", "country_of_exploitation",
+            "country_of_exploitation_label"} <= set(first)
+    by_code = {r["origin_country"]: r["origin_country_label"] for r in rows}
+    if "ROU" in by_code:
+        assert by_code["ROU"] == "Romania"
+    assert any(code != label for code, label in by_code.items())
+    destinations = {r["country_of_exploitation_label"] for r in rows}
+    assert "XTL" not in destinations  # the simulated country by its name

@@ -59,9 +59,17 @@ def figure(kind: str, params: dict[str, Any], protected: bool, fmt: str, draw: A
 
 
 def to_csv(table: Any, data_version: str, extra: dict[str, list[Any]] | None = None) -> str:
-    """An Arrow table as CSV, with the data version on every row (provenance travels)."""
+    """An Arrow table as CSV, with the data version on every row (provenance travels).
+    A column of codes (countries, regions, sex, forms of exploitation) keeps its codes and
+    gets a ``<column>_label`` column beside it, in the user's language."""
+    from tiplab_web.core.labels import COUNTRY_FIELDS, FIELD_CODES, REGION_FIELDS, label
+
     rows = table.to_pylist()
-    columns = list(table.column_names) + list(extra or {}) + ["data_version"]
+    coded = [c for c in table.column_names
+             if c in FIELD_CODES or c in COUNTRY_FIELDS or c in REGION_FIELDS]
+    labels = {f"{c}_label": [label(r[c], c) for r in rows] for c in coded}
+    extra = {**labels, **(extra or {})}
+    columns = list(table.column_names) + list(extra) + ["data_version"]
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(columns)
