@@ -86,6 +86,7 @@ LADDER: list[Rung] = [
          kwargs={"uidb64": "MQ", "token": "bad-token"}, note="an invalid link: says so"),
     Rung("accounts:password_reset_done", public=True),
     Rung("accounts:security"),
+    Rung("core:glossary"),
     Rung("accounts:end_sessions", "post", data={"others": "1"}),
     Rung("accounts:recovery_codes", "post"),
     Rung("accounts:user_reset_2fa", "post", allowed=ADMIN, kwargs=_analyst_kwargs,

@@ -324,3 +324,25 @@ def test_the_menu_marks_only_the_current_page(client_as, world):
         nav = nav[:nav.index("</nav>")]
         marked = re.findall(r'aria-current="page">([^<]+)</a>', nav)
         assert [m.strip() for m in marked] == [label], path
+
+
+def test_the_glossary_explains_the_terms_the_pages_link(client_as, world):
+    import re
+
+    from tiplab_web.core.glossary import TERMS
+
+    page = client_as("policy_officer").get(reverse("core:glossary")).content.decode()
+    for slug in TERMS:
+        assert f'id="{slug}"' in page
+    # every {% term %} used in a template names a glossary entry
+    from pathlib import Path
+
+    import tiplab_web
+
+    used = set()
+    for f in Path(tiplab_web.__file__).parent.rglob("*.html"):
+        used |= set(re.findall(r'{%\s*term\s+"([^"]+)"', f.read_text(encoding="utf-8")))
+    assert used
+    assert used <= set(TERMS)
+    runs = client_as("analyst").get(reverse("estimates:runs")).content.decode()
+    assert f'href="{reverse("core:glossary")}#mse"' in runs

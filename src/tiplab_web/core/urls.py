@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("panels/<slug:key>/", views.panel, name="panel"),
     path("confirm-password/", views.confirm_password, name="confirm_password"),
+    path("glossary/", views.glossary, name="glossary"),
 ]

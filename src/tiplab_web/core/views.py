@@ -78,3 +78,11 @@ def confirm_password(request: HttpRequest) -> HttpResponse:
         "core/confirm_password.html",
         {"form": form, "next": next_url, "title": _("Confirm your password")},
     )
+
+
+@require_GET
+@login_required
+def glossary(request: HttpRequest) -> HttpResponse:
+    from tiplab_web.core.glossary import TERMS
+
+    return render(request, "core/glossary.html", {"terms": TERMS})

@@ -48,6 +48,21 @@ def label(value: Any, field: str) -> str:
     return _label(value, field)
 
 
+@register.simple_tag
+def term(slug: str) -> str:
+    """``{% term "gi-star" %}``: a small "?" link to the term in the glossary."""
+    from django.urls import reverse
+    from django.utils.html import format_html
+    from django.utils.translation import gettext as _
+
+    from tiplab_web.core.glossary import TERMS
+
+    name = TERMS[slug][0]
+    return format_html('<a class="term" href="{}#{}" title="{}" aria-label="{}">?</a>',
+                       reverse("core:glossary"), slug, name,
+                       _("%(term)s in the glossary") % {"term": name})
+
+
 @register.filter
 def can(user: Any, capability: str) -> bool:
     """``{% if user|can:"cases.export" %}`` in templates."""
