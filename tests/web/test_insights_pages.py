@@ -416,3 +416,29 @@ def test_exports_keep_codes_and_add_their_labels(insights_data, client_as):
     assert any(code != label for code, label in by_code.items())
     destinations = {r["country_of_exploitation_label"] for r in rows}
     assert "XTL" not in destinations  # the simulated country by its name
+
+
+def test_a_breakdown_also_comes_as_a_year_by_category_grid(insights_data, client_as):
+    from tiplab_web.insights import analyses
+
+    client = client_as("analyst")
+    query = {"by": "sex", "horizon": "0"}
+    response = client.get(reverse("insights:trends"), query)
+    grid = response.context["grid"]
+    assert grid is not None
+    assert 'id="trend-grid"' in response.content.decode()
+    series = response.context["result"].tables["series"].to_pylist()
+    # each row total is the sum of its cells, and the grand total the sum of the series
+    for row in grid["rows"]:
+        cells = [int(c.replace(",", "")) for c in row["cells"] if c]
+        assert int(row["total"].replace(",", "")) == sum(cells)
+    assert int(grid["grand"].replace(",", "")) == sum(r["value"] for r in series)
+    assert client.get(reverse("insights:trends")).context["grid"] is None  # no breakdown
+    # a policy officer's suppressed cells blank the totals that would reveal them
+    officer = client_as("policy_officer").get(reverse("insights:trends"), query).context
+    result = officer["result"]
+    hidden = {(r["year"], analyses._label(r, ["sex"]))
+              for r in result.tables["series"].to_pylist() if r.get("suppressed")}
+    for row in officer["grid"]["rows"]:
+        if any(y == row["period"] for y, _g in hidden):
+            assert row["total"] == ""

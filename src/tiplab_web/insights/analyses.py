@@ -159,6 +159,36 @@ def trend_rows(result: Any, p: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def trend_grid(result: Any) -> dict[str, Any] | None:
+    """The series with a breakdown as a year x category grid with totals (None without a
+    breakdown). A total is given only when every cell it adds is an exact, shown count: a
+    suppressed or censored cell leaves its row's and column's totals out (a total could
+    otherwise reveal it)."""
+    by = list(result.parameters.get("by", []))
+    if not by:
+        return None
+    rows = result.tables["series"].to_pylist()
+    periods = sorted({r["year"] for r in rows})
+    groups = sorted({_label(r, by) for r in rows})
+    cell: dict[tuple[Any, str], Any] = {}
+    for r in rows:
+        exact = (r.get("value") is not None and not r.get("suppressed")
+                 and not r.get("censored_cells"))
+        cell[(r["year"], _label(r, by))] = r["value"] if exact else None
+    def total(keys: list[tuple[Any, str]]) -> str:
+        values = [cell.get(k, 0) for k in keys]
+        return "" if any(v is None for v in values) else _num(sum(values))
+
+    grid = [{"period": y,
+             "cells": [("" if (y, g) not in cell else
+                        ("—" if cell[(y, g)] is None else _num(cell[(y, g)])))
+                       for g in groups],
+             "total": total([(y, g) for g in groups])} for y in periods]
+    return {"groups": groups, "rows": grid,
+            "totals": [total([(y, g) for y in periods]) for g in groups],
+            "grand": total([(y, g) for y in periods for g in groups])}
+
+
 def trend_csv(result: Any) -> str:
     by = list(result.parameters.get("by", []))
     series = result.tables["series"]

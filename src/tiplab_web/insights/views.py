@@ -91,7 +91,8 @@ def trends(request: HttpRequest) -> HttpResponse:
             ctx["problem"] = str(exc)
         else:
             ctx.update(result=timed.value, **_timing(timed),
-                       rows=analyses.trend_rows(timed.value, p))
+                       rows=analyses.trend_rows(timed.value, p),
+                       grid=analyses.trend_grid(timed.value))
     return render(request, "insights/trends.html", ctx)
 
 
