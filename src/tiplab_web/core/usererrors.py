@@ -48,7 +48,6 @@ def _not_a_table(m: re.Match[str]) -> str:
 _REWRITES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"'[\w-]+' codec can't decode byte 0x[0-9a-f]+ in position \d+"
                 r"(?::[^;\n]*)?", re.IGNORECASE), _not_utf8),
-    (re.compile(r"UTF-?16|UnicodeDecodeError[^;\n]*", re.IGNORECASE), _not_utf8),
     (re.compile(r"could not convert string to float: '(?P<value>[^']*)'"), _not_a_number),
     (re.compile(r"invalid literal for int\(\) with base \d+: '(?P<value>[^']*)'"),
      _not_a_number),

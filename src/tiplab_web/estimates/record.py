@@ -25,11 +25,14 @@ class DesignationError(Exception):
     """The run cannot be designated; the message says why."""
 
 
-def current(organisation: Any) -> EstimateOfRecord | None:
+def current(organisation: Any, *, with_result: bool = True) -> EstimateOfRecord | None:
+    """The organisation's current designation (``with_result=False``: its run without the
+    result JSON, for pages that do not show it)."""
     if organisation is None:
         return None
-    return (EstimateOfRecord.objects.filter(organisation=organisation, ended_at=None)
-            .select_related("run", "designated_by").first())
+    qs = (EstimateOfRecord.objects.filter(organisation=organisation, ended_at=None)
+          .select_related("run", "designated_by"))
+    return (qs if with_result else qs.defer("run__result")).first()
 
 
 def headline(organisation: Any) -> tuple[EstimateOfRecord | None, dict[str, Any]]:
@@ -38,10 +41,7 @@ def headline(organisation: Any) -> tuple[EstimateOfRecord | None, dict[str, Any]
     result (strata, sensitivity, bootstrap) cost milliseconds of every home page."""
     from django.core.cache import cache
 
-    if organisation is None:
-        return None, {}
-    designation = (EstimateOfRecord.objects.filter(organisation=organisation, ended_at=None)
-                   .select_related("run", "designated_by").defer("run__result").first())
+    designation = current(organisation, with_result=False)
     if designation is None:
         return None, {}
     key = f"tiplab:estimate-overall:{designation.run_id}"
