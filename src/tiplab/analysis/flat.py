@@ -237,7 +237,8 @@ class MaterialisedFlat:
         with _build_lock:
             if not path.exists():
                 build(self.engine, path, sql)
-            table = self.engine.read_parquet(path, f"flat_{name.replace('-', '_')}")
+            tag = self.engine.derived_tag.replace("-", "_")
+            table = self.engine.read_parquet(path, f"flat_{tag}_{name.replace('-', '_')}")
         cache[name] = table
         return table
 
@@ -252,8 +253,9 @@ def _element_sql_type(t: ir.Table, column: str) -> str:
 
 
 def derived_dir(engine: Engine) -> Path:
-    """``<data dir>/derived/<data version>``: derived tables of this snapshot."""
-    return engine.snapshot.root.parent / DERIVED / engine.data_version
+    """``<data dir>/derived/<data version>`` (``/persons-<run>`` counting persons): derived
+    tables of this snapshot and unit."""
+    return engine.derived_dir()
 
 
 def build(engine: Engine, path: Path, sql: object) -> None:
@@ -261,7 +263,7 @@ def build(engine: Engine, path: Path, sql: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     _prune_other_versions(path.parent)
     tmp = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.parquet.tmp")
-    files = [str(f) for f in engine.snapshot.files("case")]
+    files = [str(f) for f in engine.case_files()]
     start = time.perf_counter()
     try:
         engine.con.raw_sql(sql(files, tmp))  # type: ignore[operator]
@@ -278,6 +280,8 @@ KEEP_OTHER_VERSIONS_SECONDS = 15 * 60
 
 def _prune_other_versions(version_dir: Path) -> None:
     """Remove derived tables of other data versions once nothing can still be reading them."""
+    if version_dir.name.startswith("persons-"):
+        version_dir = version_dir.parent  # a unit's directory inside its version's
     cutoff = time.time() - KEEP_OTHER_VERSIONS_SECONDS
     for d in version_dir.parent.iterdir():
         if d.is_dir() and d != version_dir and d.stat().st_mtime < cutoff:
@@ -294,18 +298,21 @@ def prepare(data_dir: str | Path | None = None) -> list[str]:
     """
     from tiplab.engine import connect
 
-    engine = connect(data_dir)
-    if not engine.snapshot.files("case"):
+    records = connect(data_dir)
+    if not records.snapshot.files("case"):
         return []
-    flat = MaterialisedFlat(engine)
-    t = engine.cases
     built = []
-    for column in t.columns:
-        if t[column].type().is_array():
-            flat.explode(column)
-            built.append(f"explode-{column}")
-    flat.legs()
-    built.append("legs")
+    engines = [records] + ([records.for_unit("persons")] if records.persons_available else [])
+    for engine in engines:
+        flat = MaterialisedFlat(engine)
+        t = engine.cases
+        prefix = "" if engine is records else f"{engine.derived_tag}/"
+        for column in t.columns:
+            if t[column].type().is_array():
+                flat.explode(column)
+                built.append(f"{prefix}explode-{column}")
+        flat.legs()
+        built.append(f"{prefix}legs")
     return built
 
 

@@ -44,7 +44,7 @@ from scipy import stats
 
 from tiplab.analysis.errors import AnalysisError, InputDataError
 from tiplab.analysis.results import AnalysisResult
-from tiplab.analysis.source import execute, require, resolve
+from tiplab.analysis.source import execute, require, resolve, unit_of
 from tiplab.analysis.stats import benjamini_hochberg, mann_kendall
 from tiplab.privacy import DisclosureRule, protect_counts
 
@@ -242,7 +242,8 @@ def hotspots(source: Any, regions: Any, adjacency: Any, settings: HotspotSetting
         notes.append("region counts and rates below the threshold suppressed; hotspot "
                      "classes are published for every region")
     extra = {"global_moran": mi}
-    return AnalysisResult(kind="hotspots", tables={"regions": table}, data_version=version,
+    return AnalysisResult(
+        unit=unit_of(source), kind="hotspots", tables={"regions": table}, data_version=version,
                           parameters=s.to_dict(), notes=notes, protection=prot, extra=extra)
 
 
@@ -372,7 +373,8 @@ def emerging_hotspots(source: Any, regions: Any, adjacency: Any,
                                       also=["rate"])
         notes.append("region-year counts and rates below the threshold suppressed; z-scores "
                      "and patterns are published for every region")
-    return AnalysisResult(kind="emerging_hotspots",
+    return AnalysisResult(
+        unit=unit_of(source), kind="emerging_hotspots",
                           tables={"patterns": pa.Table.from_pandas(cls, preserve_index=False),
                                   "yearly": yearly},
                           data_version=version, parameters=s.to_dict(), notes=notes,

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from tiplab.analysis.flat import OFFSET, ExprFlat, Flat, explode_expr, flat_for
 from tiplab.analysis.results import AnalysisResult
-from tiplab.analysis.source import execute, is_list, require, resolve
+from tiplab.analysis.source import execute, is_list, require, resolve, unit_of
 from tiplab.analysis.stats import poisson_ci  # noqa: F401  (re-exported for notebooks)
 from tiplab.privacy import DisclosureRule, protect_grouped
 
@@ -146,7 +146,8 @@ def profiles(source: Any, settings: ProfileSettings | None = None, *,
         out = out.set_column(out.column_names.index("suppressed"), "suppressed",
                              pc.or_(out["suppressed"], small))
         notes.append("cells whose denominator is below the threshold are suppressed whole")
-    return AnalysisResult(kind="profiles", tables={"profile": out}, data_version=version,
+    return AnalysisResult(
+        unit=unit_of(source), kind="profiles", tables={"profile": out}, data_version=version,
                           parameters=s.to_dict(), notes=notes, protection=prot)
 
 

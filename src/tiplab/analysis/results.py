@@ -54,6 +54,25 @@ class AnalysisResult:
     notes: list[str] = field(default_factory=list)
     protection: Protection | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: what was counted: {"unit": "records"}, or persons of a designated link run with its
+    #: facts (see :meth:`tiplab.engine.Engine.unit_info`)
+    unit: dict[str, Any] = field(default_factory=lambda: {"unit": "records"})
+
+    @property
+    def counts_persons(self) -> bool:
+        return self.unit.get("unit") == "persons"
+
+    def unit_text(self) -> str:
+        """The unit in words, e.g. "persons (link run 7; 12 records not linked)"."""
+        if not self.counts_persons:
+            return "records"
+        u = self.unit
+        extra = [f"link run {u.get('link_run')}"]
+        if u.get("records_not_linked"):
+            extra.append(f"{u['records_not_linked']} records not linked, counted as persons")
+        if u.get("stale"):
+            extra.append("the link run predates the current data")
+        return f"persons ({'; '.join(extra)})"
 
     @property
     def table(self) -> pa.Table:
@@ -71,6 +90,7 @@ class AnalysisResult:
         out: dict[str, Any] = {
             "kind": self.kind,
             "data_version": self.data_version,
+            "unit": _jsonable(self.unit),
             "parameters": _jsonable(self.parameters),
             "protected": self.protected,
             "disclosure": self.protection.to_dict() if self.protection else None,
@@ -89,7 +109,7 @@ class AnalysisResult:
         return self.to_text()
 
     def to_text(self, max_rows: int = 30) -> str:
-        lines = [f"{self.kind} (data version {self.data_version})"]
+        lines = [f"{self.kind} (data version {self.data_version}; counting {self.unit_text()})"]
         lines += [f"  {k} = {v}" for k, v in self.parameters.items() if v not in (None, [], ())]
         if self.protection:
             lines.append(f"  disclosure control: {self.protection.rule.describe()}")

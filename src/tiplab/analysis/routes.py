@@ -29,7 +29,7 @@ import pyarrow as pa
 from tiplab.analysis.errors import AnalysisError
 from tiplab.analysis.flat import SOURCE, TARGET, ExprFlat, Flat, flat_for
 from tiplab.analysis.results import AnalysisResult
-from tiplab.analysis.source import execute, require, resolve
+from tiplab.analysis.source import execute, require, resolve, unit_of
 from tiplab.analysis.stats import rate_ratio_ci
 from tiplab.privacy import DisclosureRule, protect_counts
 
@@ -228,5 +228,6 @@ def routes(source: Any, settings: RouteSettings | None = None, *,
             tables["changes"] = tables["changes"].select([ORIGIN, DEST, "status"])
         notes.append("volumes below the threshold suppressed; hub strengths and period counts "
                      "withheld in protected output")
-    return AnalysisResult(kind="routes", tables=tables, data_version=version,
+    return AnalysisResult(
+        unit=unit_of(source), kind="routes", tables=tables, data_version=version,
                           parameters=s.to_dict(), notes=notes, protection=prot)

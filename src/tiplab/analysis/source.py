@@ -55,3 +55,13 @@ def execute(expr: ir.Table) -> pa.Table:
         _QUIET.add(id(backend))
     result: pa.Table = expr.to_pyarrow()
     return result
+
+
+def unit_of(source: Any) -> dict[str, Any]:
+    """What an analysis of ``source`` counts: an Engine says (records, or persons of its
+    designated link run); any other table is counted row by row."""
+    from tiplab.engine import Engine
+
+    if isinstance(source, Engine):
+        return source.unit_info()
+    return {"unit": "records"}

@@ -29,7 +29,7 @@ from tiplab.analysis.errors import AnalysisError
 from tiplab.analysis.flat import ExprFlat, Flat, explode_expr, flat_for
 from tiplab.analysis.population import attach_population
 from tiplab.analysis.results import AnalysisResult
-from tiplab.analysis.source import execute, is_list, require, resolve
+from tiplab.analysis.source import execute, is_list, require, resolve, unit_of
 from tiplab.analysis.stats import poisson_ci, rate_ratio_ci
 from tiplab.analysis.timeseries import forecast_counts, seasonality_test
 from tiplab.privacy import DisclosureRule, protect_counts
@@ -228,7 +228,8 @@ def trends(source: Any, settings: TrendSettings | None = None, *,
                 ["mean_before", "mean_after", "statistic"])
         notes.append("segment means withheld: they are sums of published counts")
     log.debug("trends %s: %d cells", s.by, len(df))
-    return AnalysisResult(kind="trends", tables=tables, data_version=version,
+    return AnalysisResult(
+        unit=unit_of(source), kind="trends", tables=tables, data_version=version,
                           parameters=s.to_dict(), notes=notes, protection=prot)
 
 
