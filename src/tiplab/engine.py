@@ -31,6 +31,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from tiplab.analysis.errors import AnalysisError
 from tiplab.config import data_dir as default_data_dir
 from tiplab.records.schema import get_schema
 from tiplab.snapshot import Snapshot, open_snapshot
@@ -40,7 +41,7 @@ UNITS = (RECORDS, PERSONS)
 _persons_lock = threading.Lock()
 
 
-class UnitError(ValueError):
+class UnitError(AnalysisError):
     """The unit of analysis asked for is not available; the message says why."""
 
 
@@ -109,7 +110,7 @@ class Engine:
     def for_unit(self, unit: str) -> Engine:
         """This snapshot counted in ``unit`` ("records" or "persons"), on the same connection."""
         if unit not in UNITS:
-            raise UnitError(f"unknown unit of analysis {unit!r}; use records or persons")
+            raise UnitError(f"unknown unit of analysis {unit!r}; use persons, records or auto")
         if unit == self.unit:
             return self
         if unit == PERSONS and self.snapshot.linkage is None:

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute
 import pyarrow.parquet as pq
 
+from tiplab.errors import TiplabError
 from tiplab.records.schema import get_schema
 
 MANIFEST = "manifest.json"
@@ -37,7 +38,7 @@ EMPTY_VERSION = "empty"
 PERSON_MAP_COLUMNS = ("source_agency", "record_id", "person_id")
 
 
-class SnapshotError(ValueError):
+class SnapshotError(TiplabError):
     """A snapshot file cannot be written as asked; the message says what and where."""
 
 

@@ -293,7 +293,8 @@ def test_route_changes_for_policy_officers_carry_status_only(insights_data, clie
     assert exported
     assert set(exported[0]) == {"origin_country", "country_of_exploitation", "status",
                                 "origin_country_label", "country_of_exploitation_label",
-                                "data_version"}  # status only: no period counts
+                                "data_version", "unit"}  # status only: no period counts
+    assert exported[0]["unit"] == "records"  # no link run designated in this data
 
 
 def test_route_periods_must_be_complete(insights_data, client_as):

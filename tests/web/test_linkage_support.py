@@ -135,6 +135,9 @@ def make_link_run(world: Any, user: Any, **extra: Any) -> Any:
                              "source_r": ["ngo"], "record_id_r": ["N-1"],
                              "match_probability": [0.7], "match_weight": [1.2],
                              "mw_name": [2.0]}), out / "review_queue.parquet")
+    pq.write_table(pa.table({"source": ["police", "police", "ngo"],
+                             "record_id": ["P-1", "P-2", "N-1"],
+                             "person_id": ["Pa", "Pb", "Pa"]}), out / "clusters.parquet")
     return run
 
 

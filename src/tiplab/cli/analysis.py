@@ -25,6 +25,10 @@ ProtectOpt = typer.Option(False, "--protect",
                           help="Apply disclosure control (for output leaving the analyst "
                                "role).")
 ThresholdOpt = typer.Option(5, "--threshold", help="Smallest publishable count.")
+UnitOpt = typer.Option(
+    "auto", "--unit",
+    help="Count persons (of the link run a data steward designated), records, or auto: "
+         "persons when a link run is designated, else records. Case records only.")
 DENVER_DEFAULT = "../shared/data/du_tip_directionality/Human_Traffic_data.csv"
 
 
@@ -35,11 +39,15 @@ def register(app: typer.Typer) -> None:
     app.command("hotspots")(hotspots_cmd)
 
 
-def _source(dataset: str, file: Path | None, profile: str | None, data_dir: Path | None) -> Any:
-    """An Engine, or an Arrow table prepared from --file with --profile."""
+def _source(dataset: str, file: Path | None, profile: str | None, data_dir: Path | None,
+            unit: str = "auto") -> Any:
+    """An Engine (counting ``unit``), or an Arrow table prepared from --file with --profile."""
     from tiplab.analysis.errors import AnalysisError
 
     if file is not None:
+        if unit == "persons":
+            raise AnalysisError("--unit persons needs the snapshot's designated link run; "
+                                "a --file is counted in records")
         if not profile:
             raise AnalysisError("--file needs --profile (e.g. --profile glotip)")
         from tiplab.ingest import prepare_import
@@ -52,7 +60,7 @@ def _source(dataset: str, file: Path | None, profile: str | None, data_dir: Path
         raise AnalysisError(f"unknown dataset {dataset!r} here; use cases or glotip")
     from tiplab.engine import connect
 
-    engine = connect(data_dir)
+    engine = connect(data_dir, unit=unit if dataset == "cases" else "records")
     return engine, engine.data_version
 
 
@@ -110,7 +118,7 @@ def trends_cmd(
                                     help="Population CSV, regions GeoJSON or Walk Free "
                                          "Data.csv: adds rates per 100,000."),
     seed: int = typer.Option(0, "--seed"),
-    file: Path = FileOpt, profile: str = ProfileOpt, data_dir: Path = DataDir,
+    file: Path = FileOpt, profile: str = ProfileOpt, data_dir: Path = DataDir, unit: str = UnitOpt,
     out: Path = OutOpt, as_json: bool = JsonOpt, protect: bool = ProtectOpt,
     threshold: int = ThresholdOpt,
 ) -> None:
@@ -126,7 +134,7 @@ def trends_cmd(
             trends,
         )
 
-        src, version = _source(dataset, file, profile, data_dir)
+        src, version = _source(dataset, file, profile, data_dir, unit)
         pop = load_population(population) if population else None
         aggregate = dataset == "glotip" or (file is not None and profile == "glotip")
         if aggregate:
@@ -162,14 +170,14 @@ def profiles_cmd(
     start: int = typer.Option(None, "--start"),
     end: int = typer.Option(None, "--end"),
     dataset: str = Dataset, file: Path = FileOpt, profile: str = ProfileOpt,
-    data_dir: Path = DataDir, out: Path = OutOpt, as_json: bool = JsonOpt,
+    data_dir: Path = DataDir, unit: str = UnitOpt, out: Path = OutOpt, as_json: bool = JsonOpt,
     protect: bool = ProtectOpt, threshold: int = ThresholdOpt,
 ) -> None:
     """Victim profiles and tactics with CTDC's denominator rule."""
     with handle_errors(as_json), _about(file):
         from tiplab.analysis import ProfileSettings, profiles
 
-        src, version = _source(dataset, file, profile, data_dir)
+        src, version = _source(dataset, file, profile, data_dir, unit)
         result = profiles(src, ProfileSettings(group=group, by=tuple(by), start=start, end=end),
                           protect=_rule(protect, threshold), data_version=version)
         if out is not None and not by:
@@ -213,7 +221,7 @@ def routes_cmd(
     country_name: str = typer.Option("Tiplandia", "--country-name", help="Its name."),
     anchor: str = typer.Option(None, "--anchor",
                                help="Place it at LON,LAT (default: where its geometry is)."),
-    file: Path = FileOpt, profile: str = ProfileOpt, data_dir: Path = DataDir,
+    file: Path = FileOpt, profile: str = ProfileOpt, data_dir: Path = DataDir, unit: str = UnitOpt,
     out: Path = OutOpt, as_json: bool = JsonOpt, protect: bool = ProtectOpt,
     threshold: int = ThresholdOpt,
 ) -> None:
@@ -226,7 +234,7 @@ def routes_cmd(
             src: Any = load_denver(denver_file, countries_only=countries_only)
             version = f"du-tip-directionality:{denver_file.name}"
         else:
-            src, version = _source(dataset, file, profile, data_dir)
+            src, version = _source(dataset, file, profile, data_dir, unit)
         periods = []
         for c in compare:
             try:
@@ -265,14 +273,14 @@ def hotspots_cmd(
     permutations: int = typer.Option(999, "--permutations"),
     seed: int = typer.Option(0, "--seed"),
     dataset: str = Dataset, file: Path = FileOpt, profile: str = ProfileOpt,
-    data_dir: Path = DataDir, out: Path = OutOpt, as_json: bool = JsonOpt,
+    data_dir: Path = DataDir, unit: str = UnitOpt, out: Path = OutOpt, as_json: bool = JsonOpt,
     protect: bool = ProtectOpt, threshold: int = ThresholdOpt,
 ) -> None:
     """Getis-Ord Gi* and local Moran's I on regional rates (BH-corrected), and maps."""
     with handle_errors(as_json), _about(file):
         from tiplab.analysis import HotspotSettings, emerging_hotspots, hotspots
 
-        src, version = _source(dataset, file, profile, data_dir)
+        src, version = _source(dataset, file, profile, data_dir, unit)
         s = HotspotSettings(start=start, end=end, alpha=alpha, permutations=permutations,
                             seed=seed)
         result = hotspots(src, regions, adjacency, s, protect=_rule(protect, threshold),

@@ -10,7 +10,7 @@ Public API::
 from tiplab.linkage.cluster import Conflict
 from tiplab.linkage.encode import encode, generate_key, key_fingerprint, load_key
 from tiplab.linkage.errors import EncodingError, LinkageError, RolesError
-from tiplab.linkage.incremental import link_incremental
+from tiplab.linkage.incremental import link_incremental, resume
 from tiplab.linkage.link import link
 from tiplab.linkage.quality import LinkageQuality, evaluate_clusters
 from tiplab.linkage.result import LinkResult
@@ -41,5 +41,6 @@ __all__ = [
     "link",
     "link_incremental",
     "load_key",
+    "resume",
     "review_queue",
 ]

@@ -18,9 +18,11 @@ import pyarrow.compute as pc
 from tiplab.linkage.engine import Engine
 from tiplab.linkage.errors import LinkageError
 from tiplab.linkage.link import finish, prepare, select_pair_columns, with_pair_keys
+from tiplab.linkage.persons import person_table
 from tiplab.linkage.result import LinkResult
 from tiplab.linkage.roles import LinkInput
 from tiplab.linkage.settings import LinkSettings
+from tiplab.linkage.threshold import ThresholdChoice
 
 
 def _align(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -148,4 +150,80 @@ def link_incremental(
         merges=merges,
         standardised=standardised,
         decisions=previous.decisions,
+    )
+
+
+def _keys(source: pa.ChunkedArray | pa.Array, record_id: pa.ChunkedArray | pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(
+        pc.cast(source, pa.string()), pc.cast(record_id, pa.string()), "\x1f"
+    )
+
+
+def resume(
+    inputs: list[LinkInput],
+    clusters: pa.Table,
+    pairs: pa.Table,
+    model: dict[str, object],
+    threshold: ThresholdChoice,
+    settings: LinkSettings | None = None,
+    decisions: pa.Table | None = None,
+) -> LinkResult:
+    """A previous result rebuilt in a later session, ready for :func:`link_incremental`.
+
+    A finished run keeps no identifier: its files hold record ids, person ids and scored pairs
+    (``clusters``: source, record_id, person_id; ``pairs``: source_l, record_id_l, source_r,
+    record_id_r, match_probability, ...). With the clear ``inputs`` of the same records (read
+    again, in memory only), its trained ``model`` and its ``threshold``, this restores the
+    standardised records and renumbers the pairs, so new records can be scored against the
+    old ones without re-training or re-scoring old pairs. The inputs must hold exactly the
+    records the run linked (a missing or extra record raises :class:`LinkageError`).
+    """
+    settings = settings or LinkSettings()
+    records, standardised, mode, _meta = prepare(inputs)
+    rec_keys = _keys(records.column("source"), records.column("record_id"))
+    old_keys = _keys(clusters.column("source"), clusters.column("record_id"))
+    where = pc.index_in(old_keys, value_set=rec_keys)
+    if where.null_count or records.num_rows != clusters.num_rows:
+        missing = where.null_count
+        extra = records.num_rows - (clusters.num_rows - missing)
+        raise LinkageError(
+            f"the records given are not those the previous run linked ({missing} of its "
+            f"records missing, {extra} not in it); link everything again"
+        )
+    # person ids in the order of the restored records
+    inverse = np.empty(records.num_rows, dtype=np.int64)
+    inverse[where.to_numpy(zero_copy_only=False)] = np.arange(records.num_rows)
+    person_ids = pc.cast(clusters.column("person_id").combine_chunks(), pa.string()).take(
+        pa.array(inverse))
+    uid = records.column("unique_id").combine_chunks()
+    left = pc.index_in(_keys(pairs.column("source_l"), pairs.column("record_id_l")),
+                       value_set=rec_keys)
+    right = pc.index_in(_keys(pairs.column("source_r"), pairs.column("record_id_r")),
+                        value_set=rec_keys)
+    if left.null_count or right.null_count:
+        raise LinkageError("the previous run's pairs name records it did not link; its files "
+                           "are inconsistent: link everything again")
+    rest = pairs.drop_columns(
+        [c for c in ("unique_id_l", "unique_id_r", "source_l", "record_id_l", "source_r",
+                     "record_id_r") if c in pairs.column_names]
+    )
+    renumbered = with_pair_keys(
+        pa.table({"unique_id_l": uid.take(left), "unique_id_r": uid.take(right),
+                  **{c: rest.column(c) for c in rest.column_names}}),
+        records,
+    )
+    clusters_out = pa.table({"source": records.column("source"),
+                             "record_id": records.column("record_id"),
+                             "person_id": person_ids})
+    return LinkResult(
+        records=records,
+        pairs=renumbered,
+        clusters=clusters_out,
+        persons=person_table(records, person_ids),
+        threshold=threshold,
+        model=model,  # type: ignore[arg-type]
+        settings=settings,
+        mode=mode,
+        standardised=standardised,
+        decisions=decisions,
     )

@@ -76,6 +76,15 @@ class ThresholdChoice:
             "tradeoff": [asdict(p) for p in self.points],
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ThresholdChoice:
+        """The inverse of :meth:`to_dict` (a stored run's threshold choice)."""
+        fields = set(ThresholdPoint.__dataclass_fields__)
+        return cls(threshold=float(d["threshold"]), chosen_by=str(d.get("chosen_by", "")),
+                   reason=str(d.get("reason", "")),
+                   points=[ThresholdPoint(**{k: v for k, v in p.items() if k in fields})
+                           for p in d.get("tradeoff", [])])
+
     def to_json(self, path: str | Path) -> None:
         Path(path).write_text(json.dumps(self.to_dict(), indent=2), encoding="utf-8")
 

@@ -13,6 +13,12 @@ TERMS = {
         "if the lists hardly overlap, many are. It needs the same person to be recognised on "
         "every list (record linkage) and assumes the population does not change during the "
         "period.")),
+    "persons": (_("Persons and records"), _(
+        "Agencies keep records; one victim can have several - with the police, a shelter and "
+        "the hotline. Record linkage finds the records of the same person. Once a data steward "
+        "designates a link run, the figures count persons: each victim once, in the year, "
+        "region and form of exploitation of her first record. Counting records instead counts "
+        "contacts with agencies, not people.")),
     "dark-figure": (_("Dark figure"), _(
         "The estimated number of victims that no list recorded: the estimate minus the "
         "persons identified.")),

@@ -64,6 +64,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "estimates.run": frozenset({ANALYST, DATA_STEWARD}),
     # which estimate is the country's figure (the home page, briefs and plans quote it)
     "estimates.designate": frozenset({DATA_STEWARD}),
+    # which link run defines a person in the figures (trends, profiles, routes, hotspots)
+    "linkage.designate": frozenset({DATA_STEWARD}),
     # aggregate evidence: estimates, trends, profiles, routes, hotspots
     "insights.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
     "plans.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tiplab_web.core.decisions import Designation
+
 
 class EstimationRun(models.Model):
     RUNNING, DONE, FAILED = "running", "done", "failed"
@@ -54,7 +56,7 @@ class EstimationRun(models.Model):
         return self.input_kind != self.LINK_RUN
 
 
-class EstimateOfRecord(models.Model):
+class EstimateOfRecord(Designation):
     """A data steward's decision that an estimation run is the organisation's current figure
     of the hidden number. Decisions are never edited: a new designation (or a withdrawal)
     closes the current one, and the history stays."""
@@ -63,17 +65,8 @@ class EstimateOfRecord(models.Model):
                                      related_name="estimates_of_record")
     run = models.ForeignKey(EstimationRun, on_delete=models.PROTECT,
                             related_name="designations")
-    designated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                      related_name="+")
-    designated_at = models.DateTimeField(auto_now_add=True)
-    note = models.TextField(blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                 null=True, blank=True, related_name="+")
-    end_note = models.TextField(blank=True)
 
-    class Meta:
-        ordering = ["-designated_at", "-id"]
+    class Meta(Designation.Meta):
         constraints = [
             models.UniqueConstraint(fields=["organisation"], condition=models.Q(ended_at=None),
                                     name="one_current_estimate_of_record"),
@@ -81,7 +74,3 @@ class EstimateOfRecord(models.Model):
 
     def __str__(self) -> str:
         return f"estimate of record: run {self.run_id}"
-
-    @property
-    def current(self) -> bool:
-        return self.ended_at is None

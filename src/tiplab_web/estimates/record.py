@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tiplab_web import audit
@@ -86,7 +85,7 @@ def designate(request_or_user: Any, run: EstimationRun, note: str = "") -> Estim
         if previous is not None:
             if previous.run_id == run.pk:
                 return previous
-            _end(previous, user, _("replaced by run #%(n)s") % {"n": run.pk})
+            previous.end(user, _("replaced by run #%(n)s") % {"n": run.pk})
         made = EstimateOfRecord.objects.create(organisation=run.organisation, run=run,
                                                designated_by=user, note=note.strip())
         audit.record(request_or_user, "estimates.designate", run, note=note.strip(),
@@ -104,16 +103,9 @@ def withdraw(request_or_user: Any, note: str) -> EstimateOfRecord | None:
                .filter(organisation=organisation_of(user), ended_at=None).first())
         if now is None:
             return None
-        _end(now, user, note.strip())
+        now.end(user, note.strip())
         audit.record(request_or_user, "estimates.withdraw", now.run, note=note.strip())
     return now
-
-
-def _end(designation: EstimateOfRecord, user: Any, note: str) -> None:
-    designation.ended_at = timezone.now()
-    designation.ended_by = user
-    designation.end_note = note
-    designation.save(update_fields=["ended_at", "ended_by", "end_note"])
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,11 @@ def _label(row: dict[str, Any], by: list[str]) -> str:
     return " / ".join(NOT_REPORTED if row.get(b) in (None, "") else str(row[b]) for b in by)
 
 
+def _engine(p: dict[str, Any]) -> Any:
+    """The engine counting the unit the parameters name (records by default)."""
+    return services.engine(p.get("unit") or "records")
+
+
 def _run(kind: str, params: dict[str, Any], protected: bool, compute: Any) -> Any:
     from tiplab.analysis import AnalysisError
 
@@ -58,10 +63,50 @@ def figure(kind: str, params: dict[str, Any], protected: bool, fmt: str, draw: A
     return timed.value
 
 
-def to_csv(table: Any, data_version: str, extra: dict[str, list[Any]] | None = None) -> str:
+#: decimals a figure is published with (the page's own precision); p- and q-values keep four
+#: significant digits, any other measure three decimals; whole numbers stay whole
+DECIMALS = {
+    "ci_low": 1, "ci_high": 1, "low": 1, "high": 1, "mean": 1, "expected": 1,
+    "rate": 2, "rate_low": 2, "rate_high": 2,
+    "change": 3, "change_low": 3, "change_high": 3, "ratio": 3, "ratio_low": 3,
+    "ratio_high": 3, "share": 3, "reported": 3, "share_hot": 3,
+    "gi_z": 2, "mk_z": 2, "lisa_i": 3, "statistic": 2, "slope": 3, "dispersion": 3,
+    "population": 0, "betweenness": 4, "in_strength": 1, "out_strength": 1,
+}
+SIGNIFICANT = ("p_value", "gi_p", "gi_p_sim", "gi_q", "mk_p", "lisa_p", "lisa_q", "q_value")
+
+
+def rounded(column: str, value: Any) -> Any:
+    """``value`` of ``column`` as published: the figure's precision, no float noise."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return value
+    if column in SIGNIFICANT:
+        return float(f"{value:.4g}")
+    if value.is_integer() and column not in DECIMALS:
+        return int(value)
+    digits = DECIMALS.get(column, 3)
+    out = round(value, digits)
+    return int(out) if digits == 0 else out
+
+
+def case_unit(result: Any) -> dict[str, Any] | None:
+    """The unit of a result from case records (None for a published source's statements)."""
+    return None if str(result.data_version).startswith("du-tip-") else result.unit
+
+
+def unit_words(unit: dict[str, Any] | None) -> str:
+    """The unit a figure counts, for an export's ``unit`` column."""
+    if not unit or unit.get("unit") != "persons":
+        return "records"
+    return f"persons (link run {unit.get('link_run')})"
+
+
+def to_csv(table: Any, data_version: str, extra: dict[str, list[Any]] | None = None, *,
+           unit: dict[str, Any] | None = None) -> str:
     """An Arrow table as CSV, with the data version on every row (provenance travels).
     A column of codes (countries, regions, sex, forms of exploitation) keeps its codes and
-    gets a ``<column>_label`` column beside it, in the user's language."""
+    gets a ``<column>_label`` column beside it, in the user's language. Figures are rounded
+    to the precision the page shows them with (:func:`rounded`)."""
     from tiplab_web.core.labels import COUNTRY_FIELDS, FIELD_CODES, REGION_FIELDS, label
 
     rows = table.to_pylist()
@@ -69,15 +114,17 @@ def to_csv(table: Any, data_version: str, extra: dict[str, list[Any]] | None = N
              if c in FIELD_CODES or c in COUNTRY_FIELDS or c in REGION_FIELDS]
     labels = {f"{c}_label": [label(r[c], c) for r in rows] for c in coded}
     extra = {**labels, **(extra or {})}
-    columns = list(table.column_names) + list(extra) + ["data_version"]
+    tail = ["data_version"] + (["unit"] if unit is not None else [])
+    columns = list(table.column_names) + list(extra) + tail
+    stamp = [data_version] + ([unit_words(unit)] if unit is not None else [])
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(columns)
     for i, r in enumerate(rows):
-        values = [r[c] for c in table.column_names]
+        values = [rounded(c, r[c]) for c in table.column_names]
         values += [(extra or {})[k][i] for k in (extra or {})]
         w.writerow(["" if v is None or (isinstance(v, float) and not math.isfinite(v))
-                    else v for v in values] + [data_version])
+                    else v for v in values] + stamp)
     return out.getvalue()
 
 
@@ -115,7 +162,7 @@ def trend_result(p: dict[str, Any], protected: bool) -> services.Timed:
     services.require_records("case")
     s = TrendSettings(by=by, start=p["start"], end=p["end"], horizon=p["horizon"])
     rule = services.disclosure_rule() if protected else None
-    return _run("trends", p, protected, lambda: trends(services.engine(), s, protect=rule))
+    return _run("trends", p, protected, lambda: trends(_engine(p), s, protect=rule))
 
 
 def trend_rows(result: Any, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -194,7 +241,8 @@ def trend_csv(result: Any) -> str:
     series = result.tables["series"]
     cps = {(_label(r, by), r["year"]) for r in result.tables["changepoints"].to_pylist()}
     flags = [(_label(r, by), r["year"]) in cps for r in series.to_pylist()]
-    return to_csv(series, result.data_version, {"change_point": flags})
+    return to_csv(series, result.data_version, {"change_point": flags},
+                  unit=None if result.kind == "aggregate_trends" else result.unit)
 
 
 def trend_chart_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:
@@ -245,7 +293,7 @@ def hotspot_result(p: dict[str, Any], protected: bool) -> services.Timed:
     s = HotspotSettings(start=p["year"], end=p["year"])
     rule = services.disclosure_rule() if protected else None
     return _run("hotspots", p, protected,
-                lambda: hotspots(services.engine(), population, weights, s, protect=rule))
+                lambda: hotspots(_engine(p), population, weights, s, protect=rule))
 
 
 HOTSPOT_COLUMNS = ("n", "rate", "gi_z", "gi_q", "gi_class")
@@ -300,7 +348,8 @@ PATTERN_ORDER = ("new", "intensifying", "persistent", "sporadic", "diminishing",
 
 
 def emerging_params(p: dict[str, Any]) -> dict[str, Any]:
-    return {"trend_start": p.get("trend_start"), "trend_end": p.get("trend_end")}
+    return {"trend_start": p.get("trend_start"), "trend_end": p.get("trend_end"),
+            "unit": p.get("unit", "records"), "link_run": p.get("link_run", "")}
 
 
 def emerging_result(p: dict[str, Any], protected: bool) -> services.Timed:
@@ -313,7 +362,7 @@ def emerging_result(p: dict[str, Any], protected: bool) -> services.Timed:
     s = HotspotSettings(start=q["trend_start"], end=q["trend_end"])
     rule = services.disclosure_rule() if protected else None
     return _run("emerging", q, protected,
-                lambda: emerging_hotspots(services.engine(), population, weights, s,
+                lambda: emerging_hotspots(_engine(q), population, weights, s,
                                           protect=rule))
 
 
@@ -345,7 +394,7 @@ def emerging_csv(result: Any) -> str:
     patterns = {r["region"]: r["pattern"] for r in result.tables["patterns"].to_pylist()}
     yearly = result.tables["yearly"]
     extra = {"pattern": [patterns.get(r, "") for r in yearly.column("region").to_pylist()]}
-    return to_csv(yearly, result.data_version, extra)
+    return to_csv(yearly, result.data_version, extra, unit=result.unit)
 
 
 def hotspot_map_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:
@@ -368,7 +417,7 @@ def profile_result(p: dict[str, Any], protected: bool) -> services.Timed:
     s = ProfileSettings(group=p["group"], by=tuple(p["by"]), start=p["start"], end=p["end"])
     rule = services.disclosure_rule() if protected else None
     return _run("profiles", p, protected,
-                lambda: profiles(services.engine(), s, protect=rule))
+                lambda: profiles(_engine(p), s, protect=rule))
 
 
 def profile_rows(result: Any) -> list[dict[str, Any]]:
@@ -420,7 +469,7 @@ def route_result(p: dict[str, Any], protected: bool) -> services.Timed:
                     lambda: routes(_denver_table(str(f), f.stat().st_mtime), s,
                                    data_version=version, protect=rule))
     services.require_records("case")
-    return _run("routes", p, protected, lambda: routes(services.engine(), s, protect=rule))
+    return _run("routes", p, protected, lambda: routes(_engine(p), s, protect=rule))
 
 
 def extra_countries(dataset: str) -> Any:
@@ -475,7 +524,7 @@ def changes_csv(result: Any) -> str:
     table = result.tables.get("changes")
     if table is None:
         raise NoData("give period A and period B to compare corridors")
-    return to_csv(table, result.data_version)
+    return to_csv(table, result.data_version, unit=case_unit(result))
 
 
 def route_unmapped(result: Any, top: int, *, extra: Any = None

@@ -29,6 +29,16 @@ ROUTE_DATASETS = [("cases", _("Case records (simulated country)")),
                   ("denver", _("Denver coding of US TIP reports (2008–2016)"))]
 
 
+UNITS = [("persons", _("Persons (designated linkage)")), ("records", _("Records"))]
+
+
+class UnitMixin(forms.Form):
+    """What to count: persons of the designated link run (the default when one is
+    designated) or records. Without a designation only records can be counted."""
+
+    unit = forms.ChoiceField(label=_("Count"), choices=UNITS, required=False, initial="")
+
+
 def bind(form_class: type[forms.Form], query: Any, **kwargs: Any) -> forms.Form:
     """Bind the query string over the form's initial values (a fresh page is valid too)."""
     probe = form_class(**kwargs)
@@ -56,7 +66,7 @@ class YearsMixin(forms.Form):
         return data
 
 
-class TrendsForm(YearsMixin):
+class TrendsForm(UnitMixin, YearsMixin):
     dataset = forms.ChoiceField(
         label=_("Data"), initial="cases",
         choices=[("cases", _("Case records (simulated country)")),
@@ -79,7 +89,7 @@ class TrendsForm(YearsMixin):
             ("Detected trafficking victims", "Detected trafficking victims")]
 
 
-class HotspotsForm(forms.Form):
+class HotspotsForm(UnitMixin):
     year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int,
                                   empty_value=None, initial="")
     trend_start = forms.TypedChoiceField(label=_("Emerging hotspots from"), required=False,
@@ -104,7 +114,7 @@ class HotspotsForm(forms.Form):
         return data
 
 
-class ProfilesForm(YearsMixin):
+class ProfilesForm(UnitMixin, YearsMixin):
     group = forms.ChoiceField(label=_("Flag group"), choices=FLAG_GROUPS,
                               initial="means_of_control")
     by = forms.MultipleChoiceField(label=_("Breakdown"), choices=PROFILE_BREAKDOWNS,
@@ -112,7 +122,7 @@ class ProfilesForm(YearsMixin):
                                    widget=forms.CheckboxSelectMultiple)
 
 
-class RoutesForm(YearsMixin):
+class RoutesForm(UnitMixin, YearsMixin):
     dataset = forms.ChoiceField(label=_("Data"), choices=ROUTE_DATASETS, initial="cases")
     top = forms.TypedChoiceField(label=_("Corridors on the map"), coerce=int, initial=20,
                                  choices=[(10, "10"), (20, "20"), (30, "30"), (50, "50")])

@@ -73,12 +73,14 @@ def data_version() -> str:
     return open_snapshot(data_dir()).data_version
 
 
-def engine() -> Any:
-    """The engine of the current snapshot (reused while the data version is unchanged)."""
+def engine(unit: str = "records") -> Any:
+    """The engine of the current snapshot (reused while the data version and the designated
+    linkage are unchanged), counting ``unit`` ("records", or "persons" of the designated link
+    run)."""
     from tiplab.engine import connect
 
-    version = data_version()
-    key = (str(data_dir()), version)
+    snap = snapshot()
+    key = (str(data_dir()), snap.data_version, snap.linkage.run if snap.linkage else "")
     with _lock:
         eng = _engines.get(key)
         if eng is None:
@@ -86,7 +88,46 @@ def engine() -> Any:
                 _engines.pop(old)
             eng = connect(data_dir())
             _engines[key] = eng
-        return eng
+        return eng.for_unit(unit) if unit != "records" else eng
+
+
+def unit_choice(asked: str | None) -> tuple[str, str]:
+    """(unit, link run) an analysis counts: persons by default wherever a link run is
+    designated, records when asked or when none is; the link run is part of every cache key,
+    so a new designation never serves figures of the previous one."""
+    linkage = snapshot().linkage
+    if linkage is None:
+        return "records", ""
+    return ("records" if asked == "records" else "persons"), linkage.run
+
+
+def linkage_available() -> bool:
+    return snapshot().linkage is not None
+
+
+_synced: set[tuple[str, str]] = set()
+
+
+def snapshot() -> Any:
+    """The current snapshot; once per data version and process, its designated linkage is
+    made the database's first (a restored or rebuilt snapshot regains it)."""
+    from tiplab.snapshot import open_snapshot
+
+    snap = open_snapshot(data_dir())
+    key = (str(data_dir()), snap.data_version)
+    if key not in _synced:
+        from tiplab_web.linkage.designation import sync_snapshot
+
+        try:
+            if sync_snapshot():
+                snap = open_snapshot(data_dir())
+        except Exception as e:  # the analytics still work, counting records; the log says why
+            import logging
+
+            logging.getLogger("tiplab.web.insights").warning(
+                "designated linkage not restored in the snapshot: %s", e)
+        _synced.add(key)
+    return snap
 
 
 def country_dir() -> Path:

@@ -28,7 +28,14 @@ FIGURE_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    return {"protected": services.aggregate_only(request.user), **extra}
+    return {"protected": services.aggregate_only(request.user),
+            "linkage_available": services.linkage_available(), **extra}
+
+
+def _with_unit(p: dict[str, Any], form: Any) -> dict[str, Any]:
+    """Add the unit counted (and the designated link run, for the cache key) to ``p``."""
+    p["unit"], p["link_run"] = services.unit_choice(form.cleaned_data.get("unit"))
+    return p
 
 
 def _timing(timed: services.Timed) -> dict[str, Any]:
@@ -76,8 +83,8 @@ def _trends(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
     form = bind(TrendsForm, request.GET, countries=choices["countries"],
                 indicators=choices["indicators"])
     protected = services.aggregate_only(request.user)
-    return form, (analyses.trend_params(form.cleaned_data) if form.is_valid() else None), \
-        protected
+    return form, (_with_unit(analyses.trend_params(form.cleaned_data), form)
+                  if form.is_valid() else None), protected
 
 
 @capability_required("insights.view")
@@ -119,14 +126,14 @@ def _hotspots(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
     p = None
     if form.is_valid():
         cd = form.cleaned_data
-        p = {"year": cd.get("year"), "trend_start": cd.get("trend_start"),
-             "trend_end": cd.get("trend_end")}
+        p = _with_unit({"year": cd.get("year"), "trend_start": cd.get("trend_start"),
+                        "trend_end": cd.get("trend_end")}, form)
     return form, p, services.aggregate_only(request.user)
 
 
 def _single_year(p: dict[str, Any]) -> dict[str, Any]:
-    """The single-period analysis depends on ``year`` only (its cache key too)."""
-    return {"year": p["year"]}
+    """The single-period analysis depends on ``year`` and the unit only (its cache key too)."""
+    return {"year": p["year"], "unit": p["unit"], "link_run": p["link_run"]}
 
 
 @capability_required("insights.view")
@@ -176,7 +183,8 @@ def hotspots_map(request: HttpRequest, fmt: str) -> HttpResponse:
 def hotspots_export(request: HttpRequest) -> HttpResponse:
     result, p, protected = _hotspot_result(request)
     return _csv_response(request, "hotspots", analyses.to_csv(result.table,
-                                                               result.data_version),
+                                                               result.data_version,
+                                                               unit=analyses.case_unit(result)),
                          result, p, protected)
 
 
@@ -195,8 +203,8 @@ def _profiles(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
     p = None
     if form.is_valid():
         cd = form.cleaned_data
-        p = {"group": cd["group"], "by": list(cd.get("by") or []), "start": cd.get("start"),
-             "end": cd.get("end")}
+        p = _with_unit({"group": cd["group"], "by": list(cd.get("by") or []),
+                        "start": cd.get("start"), "end": cd.get("end")}, form)
     return form, p, services.aggregate_only(request.user)
 
 
@@ -221,7 +229,8 @@ def profiles_export(request: HttpRequest) -> HttpResponse:
     result, p, protected = _or_404(_profiles(request),
                                    lambda q, pr: analyses.profile_result(q, pr).value)
     return _csv_response(request, "profiles", analyses.to_csv(result.table,
-                                                               result.data_version),
+                                                               result.data_version,
+                                                               unit=analyses.case_unit(result)),
                          result, p, protected)
 
 
@@ -233,9 +242,10 @@ def _routes(request: HttpRequest) -> tuple[Any, dict[str, Any] | None, bool]:
     if form.is_valid():
         cd = form.cleaned_data
         periods = form.periods()  # type: ignore[attr-defined]
-        p = {"dataset": cd["dataset"], "start": cd.get("start"), "end": cd.get("end"),
-             "top": int(cd.get("top") or 20),
-             "periods": [list(periods[0]), list(periods[1])] if periods else None}
+        p = _with_unit({"dataset": cd["dataset"], "start": cd.get("start"),
+                        "end": cd.get("end"), "top": int(cd.get("top") or 20),
+                        "periods": [list(periods[0]), list(periods[1])] if periods else None},
+                       form)
     return form, p, services.aggregate_only(request.user)
 
 
@@ -284,7 +294,8 @@ def routes_map(request: HttpRequest, fmt: str) -> HttpResponse:
 def routes_export(request: HttpRequest) -> HttpResponse:
     result, p, protected = _route_result(request)
     return _csv_response(request, "routes", analyses.to_csv(result.tables["corridors"],
-                                                             result.data_version),
+                                                             result.data_version,
+                                                             unit=analyses.case_unit(result)),
                          result, p, protected)
 
 

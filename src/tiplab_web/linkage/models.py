@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from tiplab_web.core.decisions import Designation
+
 
 class LinkRun(models.Model):
     """One linkage of the system of record. The result files (clusters, pairs, persons,
@@ -84,3 +86,22 @@ class LinkDecision(models.Model):
     def __str__(self) -> str:
         return (f"{self.source_l}:{self.record_id_l} ~ {self.source_r}:{self.record_id_r} "
                 f"= {self.decision}")
+
+
+class LinkDesignation(Designation):
+    """A data steward's decision that a link run defines who is a person in the figures:
+    trends, profiles, routes and hotspots count that run's persons. One is current at a time
+    (the snapshot is one); a new designation or a withdrawal closes it; history stays."""
+
+    run = models.ForeignKey(LinkRun, on_delete=models.PROTECT, related_name="designations")
+    #: True while current, NULL once ended: unique, so the database itself allows one
+    #: current designation (NULLs are distinct in SQLite and PostgreSQL alike)
+    slot = models.BooleanField(null=True, default=True, editable=False)
+
+    class Meta(Designation.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["slot"], name="one_current_link_designation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"designated linkage: run {self.run_id}"

@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from django.conf import settings
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,6 +36,7 @@ from .models import LinkDecision, LinkRun
 log = logging.getLogger("tiplab.web.linkage")
 
 JOB_KIND = "linkage.run"
+DESIGNATE_KIND = "linkage.designate"
 
 #: store column -> linkage role
 ROLES = {
@@ -135,7 +137,8 @@ def truth_file() -> Path | None:
 
 
 def start_run(request_or_user: Any, sources: list[str], threshold: float | None, *,
-              then: list[dict[str, Any]] | None = None) -> LinkRun:
+              then: list[dict[str, Any]] | None = None,
+              prepare: Any = None) -> LinkRun:
     """Create the run, audit it, and queue the linkage as a background job (``then``:
     follow-up jobs once it succeeds, e.g. ``estimates.services.then_estimate``)."""
     from tiplab_web.core.access import organisation_of
@@ -143,13 +146,16 @@ def start_run(request_or_user: Any, sources: list[str], threshold: float | None,
 
     user = getattr(request_or_user, "user", request_or_user)
     link_settings = LinkSettings(threshold=threshold)
+    run_settings = {"sources": sorted(sources), "mode": "clear", "threshold": threshold,
+                    "link_settings": json.loads(link_settings.model_dump_json())}
+    if prepare is not None:  # e.g. a re-link: incremental from a base run
+        prepare(run_settings)
     run = LinkRun.objects.create(
         organisation=organisation_of(user), created_by=user,
-        data_version=data_version(),
-        settings={"sources": sorted(sources), "mode": "clear", "threshold": threshold,
-                  "link_settings": json.loads(link_settings.model_dump_json())})
+        data_version=data_version(), settings=run_settings)
     audit.record(request_or_user, "linkage.run", run, sources=sorted(sources),
-                 threshold=threshold,
+                 threshold=threshold, mode=run_settings["mode"],
+                 base_run=run_settings.get("base_run"),
                  identifiers="bulk access to the decrypted identifiers of these agencies",
                  data_version=run.data_version)
     submit(request_or_user, JOB_KIND, {"run": run.pk}, target=run, then=then,
@@ -174,8 +180,12 @@ def execute(run: LinkRun, ctx: Any) -> None:
         raise JobFailure(_("None of the chosen agencies has active records."))
     decisions = decisions_table()
     ctx.progress("linking", 0.1)
-    result = link(inputs, LinkSettings(**run.settings["link_settings"]),
-                  decisions=decisions if decisions.num_rows else None)
+    result = None
+    if run.settings.get("base_run"):
+        result = _link_incremental(run, table, sources, decisions, ctx)
+    if result is None:
+        result = link(inputs, LinkSettings(**run.settings["link_settings"]),
+                      decisions=decisions if decisions.num_rows else None)
     del table, inputs  # the identifiers go out of scope here
     result.standardised = None
     ctx.progress("writing results", 0.8)
@@ -205,6 +215,86 @@ def execute(run: LinkRun, ctx: Any) -> None:
     run.save()
 
 
+def then_designate(user: Any, note: str) -> dict[str, Any]:
+    """A follow-up for a linkage job: designate its run in ``user``'s name (a steward's
+    re-link, or the demo's set-up) once the run has succeeded."""
+    from tiplab_web.jobs.kernel import follow_up
+
+    return follow_up(DESIGNATE_KIND, {"by": user.pk, "note": note},
+                     label=_("Designate the new link run"))
+
+
+def _designate_after(ctx: Any) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    from . import designation
+
+    run = LinkRun.objects.get(pk=ctx.params["after"]["result"]["run"])
+    user = get_user_model().objects.get(pk=ctx.params["by"])
+    try:
+        designation.designate(user, run, ctx.params.get("note", ""))
+    except designation.DesignationError as e:
+        from tiplab_web.jobs.kernel import JobFailure
+
+        raise JobFailure(str(e)) from e
+    return {"run": run.pk}
+
+
+def start_relink(request: Any, base: LinkRun) -> LinkRun:
+    """Link the records approved since ``base`` to its persons (incrementally), then make the
+    new run the designated linkage. Every agency with approved records takes part."""
+    sources = sorted(set(base.sources) | {a for a, _n in available_sources()})
+    note = _("incremental re-link of run #%(n)s") % {"n": base.pk}
+    return start_run(request, sources, base.settings.get("threshold"),
+                     then=[then_designate(request.user, note)],
+                     prepare=lambda s: s.update(base_run=base.pk, mode="incremental"))
+
+
+def _link_incremental(run: LinkRun, table: pa.Table, sources: list[str], decisions: pa.Table,
+                      ctx: Any) -> Any:
+    """The base run's model scores only the records approved since it; None (with the reason
+    kept in the run's settings) when a full linkage is needed instead."""
+    from tiplab.linkage import link_incremental, resume
+    from tiplab.linkage.threshold import ThresholdChoice
+
+    base = LinkRun.objects.filter(pk=run.settings["base_run"]).first()
+
+    def full(reason: str) -> None:
+        log.info("link run %s: full linkage instead of incremental: %s", run.pk, reason)
+        run.settings = {**run.settings, "mode": "clear", "incremental_refused": reason}
+        run.save(update_fields=["settings"])
+
+    if base is None or base.status != LinkRun.DONE:
+        return full(_("the designated run is gone or unfinished"))
+    folder = run_dir(base)
+    if not (folder / "model.json").exists():
+        return full(_("run #%(n)s kept no model (it predates incremental linkage)")
+                    % {"n": base.pk})
+    clusters = pq.read_table(folder / "clusters.parquet")
+    keys = pa.table({"source": table.column("source_agency"),
+                     "record_id": table.column("record_id")})
+    old_keys = set(zip(clusters.column("source").to_pylist(),
+                       clusters.column("record_id").to_pylist(), strict=True))
+    now_keys = list(zip(keys.column("source").to_pylist(), keys.column("record_id").to_pylist(),
+                        strict=True))
+    is_old = pa.array([k in old_keys for k in now_keys])
+    if pc.sum(is_old).as_py() != len(old_keys):
+        return full(_("records run #%(n)s linked were corrected or withdrawn since")
+                    % {"n": base.pk})
+    new_part = table.filter(pc.invert(is_old))
+    if new_part.num_rows == 0:
+        return full(_("no record was added since run #%(n)s") % {"n": base.pk})
+    ctx.progress(f"restoring run #{base.pk}", 0.15)
+    previous = resume(link_inputs(table.filter(is_old), base.sources), clusters,
+                      pq.read_table(folder / "pairs.parquet"),
+                      json.loads((folder / "model.json").read_text(encoding="utf-8")),
+                      ThresholdChoice.from_dict(base.threshold_choice),
+                      LinkSettings(**base.settings["link_settings"]),
+                      decisions=decisions if decisions.num_rows else None)
+    ctx.progress(f"scoring {new_part.num_rows} new records", 0.3)
+    return link_incremental(previous, link_inputs(new_part, sources))
+
+
 def write_results(run: LinkRun, result: Any) -> Path:
     """Parquet files without identifiers, and the threshold chart as SVG."""
     out = run_dir(run)
@@ -218,6 +308,9 @@ def write_results(run: LinkRun, result: Any) -> Path:
     pq.write_table(pa.Table.from_pylist(tradeoff) if tradeoff else pa.table({}),
                    out / "threshold.parquet")
     pq.write_table(result.review_queue(), out / "review_queue.parquet")
+    # the trained model (comparison definitions and m/u probabilities, no record's values):
+    # what an incremental re-link scores new records with
+    (out / "model.json").write_text(json.dumps(result.model), encoding="utf-8")
     try:
         import vl_convert as vlc
 
@@ -323,8 +416,14 @@ def decide(request: Any, run: LinkRun, pair: QueuedPair, decision: str) -> LinkD
 
 
 def register_jobs() -> None:
-    from tiplab_web.jobs.kernel import register
+    from tiplab_web.jobs.kernel import JobKind, register
     from tiplab_web.jobs.runs import run_kind
 
     register(run_kind(JOB_KIND, LinkRun, execute, label=gettext_lazy("Record linkage"),
                       url_name="linkage:run", capability="linkage.run"))
+    register(JobKind(name=DESIGNATE_KIND, run=_designate_after, retry_safe=True,
+                     label=gettext_lazy("Designate a link run"),
+                     result_url=lambda job: reverse("linkage:run",
+                                                    args=[job.result["run"]])
+                     if (job.result or {}).get("run") else None,
+                     capability="linkage.run"))

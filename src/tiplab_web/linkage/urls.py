@@ -10,4 +10,7 @@ urlpatterns = [
     path("runs/<int:pk>/threshold.svg", views.threshold_chart, name="threshold_chart"),
     path("runs/<int:pk>/review/", views.review, name="review"),
     path("runs/<int:pk>/review/<int:index>/", views.review_pair, name="review_pair"),
+    path("runs/<int:pk>/designate/", views.designate, name="designate"),
+    path("designation/withdraw/", views.withdraw, name="withdraw"),
+    path("designation/relink/", views.relink, name="relink"),
 ]

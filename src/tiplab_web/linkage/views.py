@@ -8,13 +8,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tiplab_web import audit
 from tiplab_web.core.access import can, capability_required
 from tiplab_web.core.reauth import require_recent_password
 from tiplab_web.jobs.views import target_context
 
+from . import designation as designations
 from . import services
 from .access import get_run_for, runs_for
 from .forms import DecisionForm, LinkForm
@@ -29,15 +30,28 @@ def runs(request: HttpRequest) -> HttpResponse:
         run = services.start_run(request, form.cleaned_data["sources"],
                                  form.cleaned_data["threshold"])
         return redirect("linkage:run", pk=run.pk)
+    current = designations.current()
     return render(request, "linkage/runs.html", {
-        "form": form, "runs": runs_for(request.user).select_related("created_by")[:100]})
+        "form": form, "runs": runs_for(request.user).select_related("created_by")[:100],
+        "designation": current, "coverage": designations.coverage(current),
+        "history": designations.history(),
+        "can_designate": can(request.user, "linkage.designate")})
 
 
 def _run_context(request: HttpRequest, run: LinkRun) -> dict[str, object]:
     tradeoff = run.threshold_choice.get("tradeoff", [])
     for row in tradeoff:
         row["chosen"] = run.threshold is not None and abs(row["threshold"] - run.threshold) < 1e-9
+    current = designations.current()
+    why_not = ""
+    try:
+        designations.check(run)
+    except designations.DesignationError as e:
+        why_not = str(e)
     return {"run": run, "tradeoff": tradeoff,
+            "designation": current, "is_designated": current is not None
+            and current.run_id == run.pk, "why_not": why_not,
+            "can_designate": can(request.user, "linkage.designate"),
             "can_review": can(request.user, "linkage.review"),
             "can_estimate": can(request.user, "estimates.run"),
             **target_context(request, run, reverse("linkage:run", args=[run.pk]))}
@@ -113,3 +127,45 @@ def review_pair(request: HttpRequest, pk: int, index: int) -> HttpResponse:
         "queue_url": reverse("linkage:review", args=[run.pk])})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@capability_required("linkage.designate")
+@require_recent_password()
+def designate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make the run the designated linkage: the figures count its persons."""
+    run = get_run_for(request.user, pk)
+    try:
+        designations.designate(request, run, request.POST.get("note", "")[:2000])
+    except designations.DesignationError as e:
+        messages.error(request, str(e))
+    else:
+        messages.success(request, _("Link run #%(n)s now defines persons in the figures.")
+                         % {"n": run.pk})
+    return redirect("linkage:run", pk=run.pk)
+
+
+@require_POST
+@capability_required("linkage.designate")
+@require_recent_password()
+def withdraw(request: HttpRequest) -> HttpResponse:
+    note = request.POST.get("note", "").strip()[:2000]
+    if not note:
+        messages.error(request, _("Say why the designated linkage is withdrawn."))
+    elif designations.withdraw(request, note) is not None:
+        messages.success(request, _("The designated linkage was withdrawn: the figures "
+                                    "count records until another run is designated."))
+    return redirect("linkage:runs")
+
+
+@require_POST
+@capability_required("linkage.designate")
+def relink(request: HttpRequest) -> HttpResponse:
+    """Link the records approved since the designated run (incrementally: its model scores
+    only the new records) and designate the result once it succeeds."""
+    current = designations.current()
+    if current is None:
+        messages.error(request, _("No link run is designated; start a new run instead."))
+        return redirect("linkage:runs")
+    run = services.start_relink(request, current.run)
+    return redirect("linkage:run", pk=run.pk)

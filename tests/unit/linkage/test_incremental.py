@@ -146,3 +146,37 @@ def test_same_record_twice_is_refused(runs) -> None:  # type: ignore[no-untyped-
     spec = InputRoles.model_validate(ds.roles[s])
     with pytest.raises(LinkageError, match="already linked"):
         link_incremental(inc, [LinkInput.from_roles(s, spec, ds.tables[s].slice(0, 3))])
+
+
+def test_a_stored_run_resumes_in_a_later_session_with_the_same_persons() -> None:
+    """What the web's re-link does: the first run's identifier-free files (clusters, pairs
+    without unique ids, model, threshold choice as JSON) and the old records read again give
+    the same incremental result as the in-memory first run."""
+    import json
+
+    from tiplab.linkage import resume
+    from tiplab.linkage.threshold import ThresholdChoice
+
+    ds = make_dataset(600, seed=5)
+    old, new = _split(ds, 0.75)
+    first = link(old, LinkSettings())
+    in_memory = link_incremental(first, new)
+    stored_pairs = first.pairs.drop_columns(["unique_id_l", "unique_id_r"])
+    threshold = ThresholdChoice.from_dict(json.loads(json.dumps(first.threshold.to_dict())))
+    assert threshold.threshold == first.threshold.threshold
+    assert len(threshold.points) == len(first.threshold.points)
+    # the old records come back in another order, as a later read of the store may give them
+    reread = [LinkInput(o.source, o.arrow().take(pa.array(range(o.arrow().num_rows - 1, -1, -1))),
+                        o.record_id, o.roles, o.date_formats, o.attributes) for o in old]
+    resumed = resume(reread, first.clusters, stored_pairs, json.loads(json.dumps(first.model)),
+                     threshold, first.settings)
+    later = link_incremental(resumed, new)
+
+    def persons(result: object) -> dict[tuple[str, str], str]:
+        c = result.clusters  # type: ignore[attr-defined]
+        return dict(zip(zip(c.column("source").to_pylist(), c.column("record_id").to_pylist(),
+                            strict=True), c.column("person_id").to_pylist(), strict=True))
+
+    assert persons(later) == persons(in_memory)
+    with pytest.raises(LinkageError, match="not those the previous run linked"):
+        resume(new, first.clusters, stored_pairs, first.model, threshold, first.settings)

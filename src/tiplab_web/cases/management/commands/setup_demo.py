@@ -76,16 +76,21 @@ class Command(BaseCommand):
 
         from tiplab_web.estimates.services import then_estimate
         from tiplab_web.linkage.models import LinkRun
-        from tiplab_web.linkage.services import start_run
+        from tiplab_web.linkage.services import start_run, then_designate
 
         if LinkRun.objects.exists():
             return
-        analyst = get_user_model().objects.get(username="demo-analyst")
-        run = start_run(analyst, agencies, None, then=[then_estimate({
-            "method": "stepwise", "nboot": DEMO_BOOTSTRAP, "seed": 1234, "by": ["year"],
-            "pool_below": 0, "sensitivity": True}, designate_by="demo-steward",
-            note="Demo: the linkage of the six agencies, stepwise model, by year.")])
-        self.stdout.write(f"queued: link run #{run.pk} of {', '.join(agencies)}, then the "
+        users = get_user_model().objects
+        analyst = users.get(username="demo-analyst")
+        steward = users.get(username="demo-steward")
+        run = start_run(analyst, agencies, None, then=[
+            then_designate(steward, "Demo: the linkage of the six agencies."),
+            then_estimate({
+                "method": "stepwise", "nboot": DEMO_BOOTSTRAP, "seed": 1234, "by": ["year"],
+                "pool_below": 0, "sensitivity": True}, designate_by="demo-steward",
+                note="Demo: the linkage of the six agencies, stepwise model, by year.")])
+        self.stdout.write(f"queued: link run #{run.pk} of {', '.join(agencies)} (designated "
+                          "by demo-steward: the figures count its persons), then the "
                           "estimate by year, designated the estimate of record by "
                           "demo-steward (the Jobs page follows them)")
 
