@@ -1,6 +1,7 @@
 """Time each analysis page's query on a 1,000,000-record snapshot (warm, median of runs).
 
 Usage: .venv/bin/python benchmarks/bench_analysis.py [--rows 1000000] [--runs 7]
+                                                    [--unit records|persons]
 
 Generates seeded synthetic case records with the schema's columns (vectorised), writes them as
 a snapshot (4 batches, as after imports) and opens it with ``tiplab.engine.connect`` exactly as
@@ -9,6 +10,10 @@ columns read flat tables that are materialised once per data version
 (``tiplab.analysis.flat``); that one-off cost is timed separately ("first use" column: the
 first call after a new import, flat-table build included). The warm columns are what every
 later page computation costs (the web caches results per data version on top of that).
+
+``--unit persons`` designates a seeded person map first (records grouped into persons of one
+to four records, about 1.6 records per person, as a link run would) and times the queries on
+the persons engine; the one-off build of the persons table is printed on its own line.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--unit", choices=("records", "persons"), default="records")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="tiplab-bench-analysis-"))
     t0 = time.perf_counter()
@@ -54,6 +60,22 @@ def main() -> None:
     write_snapshot(tmp, table, batches=4)
     gen = time.perf_counter() - t0
     cases = connect(tmp)
+    build = None
+    if args.unit == "persons":
+        from tiplab.snapshot import designate_linkage
+
+        rng = np.random.default_rng(2)
+        sizes = rng.choice([1, 2, 3, 4], size=args.rows, p=[0.6, 0.25, 0.1, 0.05])
+        person = np.repeat(np.arange(len(sizes)), sizes)[:args.rows]
+        order = rng.permutation(args.rows)  # a person's records are spread over agencies
+        designate_linkage(tmp, "bench", pa.table({
+            "source_agency": table.column("source_agency"), "record_id": table.column(
+                "record_id"), "person_id": pa.array([f"P{i}" for i in person[order]])}),
+            data_version=cases.data_version, designated_by="bench")
+        t1 = time.perf_counter()
+        cases = connect(tmp, unit="persons")
+        info = cases.unit_info()  # builds the persons table
+        build = (time.perf_counter() - t1) * 1000, info
     ids = [f"R-{i:02d}" for i in range(30)]
     side = np.arange(30).reshape(5, 6)
     edges = [(ids[a], ids[b]) for a, b in
@@ -84,7 +106,11 @@ def main() -> None:
         denver = load_denver(DENVER)  # page does, per file version), protected
         jobs["routes, Denver coding, disclosure rule"] = lambda: routes(
             denver, RouteSettings(), protect=DisclosureRule())
-    print(f"rows {args.rows:,}; generate + write snapshot {gen:.1f} s; runs {args.runs}")
+    print(f"rows {args.rows:,}; generate + write snapshot {gen:.1f} s; runs {args.runs}; "
+          f"unit {args.unit}")
+    if build is not None:
+        print(f"persons table: {build[1]['persons']:,} persons from {build[1]['records']:,} "
+              f"records, built in {build[0]:.0f} ms")
     print("| query | first use ms | median ms | min ms | max ms |")
     print("|---|---:|---:|---:|---:|")
     for name, job in jobs.items():

@@ -128,7 +128,7 @@ class Engine:
     def derived_tag(self) -> str:
         """Distinguishes this unit's tables on the shared connection and on disk."""
         link = self.snapshot.linkage
-        return "records" if self.unit == RECORDS or link is None else f"persons-{link.run}"
+        return "records" if self.unit == RECORDS or link is None else link.tag
 
     def derived_dir(self) -> Path:
         """``<data dir>/derived/<data version>[/persons-<run>]``: this unit's derived tables."""

@@ -58,6 +58,13 @@ class SnapshotLinkage:
     designated_by: str
     records: int
     persons: int
+    #: of the person map file: derived tables are keyed by it, never by the run id alone
+    sha256: str = ""
+
+    @property
+    def tag(self) -> str:
+        """Names this designation's derived tables (``persons-<run>-<digest>``)."""
+        return f"persons-{self.run}" + (f"-{self.sha256[:10]}" if self.sha256 else "")
 
     def path(self, root: Path) -> Path:
         return root / "persons" / self.file
@@ -224,8 +231,9 @@ def designate_linkage(data_dir: Path, run: str | int, person_map: pa.Table, *,
     name = f"run-{run}.parquet"
     _write_atomic(root / "persons" / name,
                   lambda tmp: pq.write_table(person_map, tmp, compression="zstd"))
+    digest = hashlib.sha256((root / "persons" / name).read_bytes()).hexdigest()
     linkage = SnapshotLinkage(
-        run=str(run), file=name, data_version=data_version,
+        run=str(run), file=name, data_version=data_version, sha256=digest,
         designated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         designated_by=designated_by, records=person_map.num_rows,
         persons=int(pa.compute.count_distinct(  # type: ignore[attr-defined]

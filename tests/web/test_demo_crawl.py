@@ -81,7 +81,8 @@ def crawl(client: Client) -> tuple[list[str], dict[str, int]]:
 
 
 @pytest.fixture
-def demo(world, settings):
+def demo(world, settings, tmp_path):
+    settings.DATA_DIR = tmp_path  # the demo's own data directory
     call_command("setup_demo", victims=3000, stdout=io.StringIO(), stderr=io.StringIO())
     return get_user_model().objects
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 from django.conf import settings
 from django.urls import reverse
 from tests.web import test_linkage_support as ls
@@ -28,6 +29,12 @@ def _link(client, agencies) -> LinkRun:
     run = LinkRun.objects.latest("id")
     assert run.status == LinkRun.DONE, run.error
     return run
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(settings, tmp_path):
+    """A data directory of this test's own: the snapshot and its designation are files."""
+    settings.DATA_DIR = tmp_path
 
 
 def test_a_designated_run_makes_the_figures_count_persons(client_as, world):

@@ -80,7 +80,7 @@ def engine(unit: str = "records") -> Any:
     from tiplab.engine import connect
 
     snap = snapshot()
-    key = (str(data_dir()), snap.data_version, snap.linkage.run if snap.linkage else "")
+    key = (str(data_dir()), snap.data_version, snap.linkage.tag if snap.linkage else "")
     with _lock:
         eng = _engines.get(key)
         if eng is None:
