@@ -45,32 +45,39 @@ class UnitError(AnalysisError):
     """The unit of analysis asked for is not available; the message says why."""
 
 
-def persons_sql(case_files: list[str], person_map: str, out: str) -> str:
-    """DuckDB: one row per person (the first record) from the case files and a person map.
+def _lit(p: str) -> str:
+    return "'" + p.replace("'", "''") + "'"
 
-    Records the map does not list keep their own id (``R`` + 12 hex digits of the MD5 of
-    ``agency:record id``) and ``person_linked = false``.
-    """
-    def lit(p: str) -> str:
-        return "'" + p.replace("'", "''") + "'"
 
-    files = ", ".join(lit(f) for f in case_files)
-    return f"""COPY (
-      WITH c AS (SELECT * FROM read_parquet([{files}], union_by_name = true)),
+def person_records_sql(case_files: list[str], person_map: str) -> str:
+    """DuckDB CTEs ``c`` (case records), ``m`` (person map) and ``k`` (every record with its
+    ``person_id`` and ``person_linked``). Records the map does not list keep their own id
+    (``R`` + 12 hex digits of the MD5 of ``agency:record id``)."""
+    files = ", ".join(_lit(f) for f in case_files)
+    return f"""c AS (SELECT * FROM read_parquet([{files}], union_by_name = true)),
       m AS (SELECT source_agency, record_id, person_id AS _pid
-            FROM read_parquet({lit(person_map)})),
+            FROM read_parquet({_lit(person_map)})),
       k AS (
         SELECT c.*, coalesce(m._pid, 'R' || left(md5(c.source_agency || ':' || c.record_id), 12))
                     AS person_id,
                m._pid IS NOT NULL AS person_linked
-        FROM c LEFT JOIN m ON c.source_agency = m.source_agency AND c.record_id = m.record_id),
+        FROM c LEFT JOIN m ON c.source_agency = m.source_agency AND c.record_id = m.record_id)"""
+
+
+#: the order that makes a record its person's first (earliest registration)
+FIRST_RECORD = "ORDER BY registration_date NULLS LAST, source_agency, record_id"
+
+
+def persons_sql(case_files: list[str], person_map: str, out: str) -> str:
+    """DuckDB: one row per person (the first record) from the case files and a person map."""
+    return f"""COPY (
+      WITH {person_records_sql(case_files, person_map)},
       r AS (
         SELECT *, count(*) OVER (PARTITION BY person_id) AS person_records,
-               row_number() OVER (PARTITION BY person_id ORDER BY registration_date NULLS LAST,
-                                  source_agency, record_id) AS _rn
+               row_number() OVER (PARTITION BY person_id {FIRST_RECORD}) AS _rn
         FROM k)
       SELECT * EXCLUDE (_rn) FROM r WHERE _rn = 1 ORDER BY person_id
-    ) TO {lit(out)} (FORMAT parquet, COMPRESSION zstd)"""
+    ) TO {_lit(out)} (FORMAT parquet, COMPRESSION zstd)"""
 
 
 @contextmanager
@@ -165,7 +172,7 @@ class Engine:
                     row = con.execute(
                         "SELECT count(*), coalesce(sum(person_records), 0), "
                         "coalesce(sum(person_records) FILTER (WHERE NOT person_linked), 0) "
-                        f"FROM read_parquet('{str(tmp).replace(chr(39), chr(39) * 2)}')"
+                        f"FROM read_parquet({_lit(str(tmp))})"
                     ).fetchone() or (0, 0, 0)
                 finally:
                     con.close()
@@ -256,3 +263,33 @@ def connect(data_dir: str | Path | None = None, *, backend: str = "duckdb",
     if unit == "auto":
         unit = PERSONS if engine.persons_available else RECORDS
     return engine.for_unit(unit)
+
+
+def capture_persons(engine: Engine) -> pa.Table:
+    """The designated linkage as the person table multiple systems estimation reads: one row
+    per person with ``sources`` (every agency that recorded the person) and the strata of the
+    person's first record (``year``, ``region_of_exploitation``, ``sex``, ``age_band``,
+    ``exploitation_form``: the first form listed)."""
+    import duckdb
+
+    link = engine.snapshot.linkage
+    if link is None:
+        raise UnitError("no link run is designated, so persons and the agencies that saw each "
+                        "of them are not known; a data steward designates a link run first")
+    files = [str(f) for f in engine.snapshot.files("case")]
+    if not files:
+        raise UnitError("no case records have been imported yet")
+    sql = f"""WITH {person_records_sql(files, str(link.path(engine.snapshot.root)))},
+      r AS (SELECT *, row_number() OVER (PARTITION BY person_id {FIRST_RECORD}) AS _rn FROM k),
+      s AS (SELECT person_id, list_sort(list(DISTINCT source_agency)) AS sources
+            FROM k GROUP BY person_id)
+      SELECT r.person_id, s.sources, year(r.registration_date) AS year,
+             r.region_of_exploitation, r.sex, r.age_band,
+             r.exploitation_forms[1] AS exploitation_form
+      FROM r JOIN s USING (person_id) WHERE r._rn = 1 ORDER BY r.person_id"""
+    con = duckdb.connect()
+    try:
+        out: pa.Table = con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+    return out

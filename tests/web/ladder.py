@@ -268,6 +268,12 @@ LADDER += [
     Rung("insights:routes_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA),
     Rung("insights:routes_changes_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA,
          data={"a_start": "2016", "a_end": "2019", "b_start": "2020", "b_end": "2023"}),
+    Rung("insights:gap", allowed=INSIGHTS),
+    Rung("insights:gap", "post", allowed=INSIGHTS,
+         note="no designated link run: the page says so, no job starts"),
+    Rung("insights:gap_export", allowed=INSIGHTS, ok=(200, 404), note=_NO_DATA),
+    Rung("insights:gap_map", allowed=INSIGHTS, kwargs={"fmt": "svg"}, ok=(200, 404),
+         note=_NO_DATA),
 ]
 
 

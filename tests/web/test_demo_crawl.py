@@ -122,6 +122,9 @@ def test_the_demo_counts_persons_with_a_designated_run_and_pins_its_estimate(dem
     trends = client.get(reverse("insights:trends")).content.decode()
     assert "Counting <strong>persons</strong>" in trends
     assert f"link run #{designation.run_id}" in trends
+    gap = client.get(reverse("insights:gap") + "?by=region_of_exploitation&nboot=200")
+    assert 'id="gap-table"' in gap.content.decode()
+    assert len(gap.context["rows"]) >= 20  # the simulated country's regions
 
 
 def test_the_checker_finds_the_raw_missing_values_it_looks_for():

@@ -20,6 +20,12 @@ from tiplab.estimation.glm import PoissonFit, fit_poisson, fit_poisson_batch
 from tiplab.estimation.table import CaptureTable
 from tiplab.estimation.terms import IntArray, hier_name, sort_terms, term_label
 
+
+def _exp(x: float) -> float:
+    """exp that says "unbounded" (inf) instead of raising when a sparse table's standard
+    error is huge: the interval then reads "no upper bound", which is the honest answer."""
+    return math.inf if x > 709.0 else math.exp(x)
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -111,12 +117,12 @@ class ModelFit:
         """Model-conditional interval, dark figure log-normal (``estimatepopulation.0``)."""
         z = float(ndtri(0.5 + level / 2.0))
         mu, se = self.intercept, self.se_intercept
-        return (self.n + math.exp(mu - z * se), self.n + math.exp(mu + z * se))
+        return (self.n + _exp(mu - z * se), self.n + _exp(mu + z * se))
 
     def quantiles(self, probs: Sequence[float]) -> dict[float, float]:
         """Log-normal model-conditional quantiles of N."""
         mu, se = self.intercept, self.se_intercept
-        return {float(q): self.n + math.exp(mu + float(ndtri(q)) * se) for q in probs}
+        return {float(q): self.n + _exp(mu + float(ndtri(q)) * se) for q in probs}
 
     def coefficients(self, names: Sequence[str]) -> dict[str, float]:
         """Named coefficients; -inf terms are included as ``-inf``."""

@@ -14,7 +14,11 @@ class InsightsConfig(AppConfig):
     def ready(self) -> None:
         from tiplab_web.core import nav
 
+        from .gap import register_jobs
+
+        register_jobs()
         for key, label, order in (("trends", _("Trends"), 50), ("profiles", _("Profiles"), 60),
-                                  ("routes", _("Routes"), 70), ("hotspots", _("Hotspots"), 80)):
+                                  ("routes", _("Routes"), 70), ("hotspots", _("Hotspots"), 80),
+                                  ("gap", _("Detection gap"), 85)):
             nav.register(nav.NavItem(key=key, label=label, url_name=f"insights:{key}",
                                      capability="insights.view", order=order))

@@ -153,3 +153,25 @@ class RoutesForm(UnitMixin, YearsMixin):
         if any(d.get(f) is None for f in self.PERIOD_FIELDS):
             return None
         return (d["a_start"], d["a_end"]), (d["b_start"], d["b_end"])
+
+
+class GapForm(forms.Form):
+    by = forms.MultipleChoiceField(
+        label=_("Strata"), required=False, initial=["region_of_exploitation"],
+        widget=forms.CheckboxSelectMultiple,
+        choices=[("region_of_exploitation", _("Region")),
+                 ("exploitation_form", _("Form of exploitation")), ("sex", _("Sex")),
+                 ("age_band", _("Age band")), ("year", _("Year"))])
+    nboot = forms.TypedChoiceField(
+        label=_("Bootstrap replicates (interval)"), coerce=int, initial=200,
+        choices=[(200, "200"), (1000, "1000"), (0, _("none (model-conditional interval)"))])
+
+    def clean_by(self) -> list[str]:
+        by = list(self.cleaned_data.get("by") or [])
+        if not by:
+            raise forms.ValidationError(_("Choose at least one stratum."))
+        if len(by) > 2:
+            raise forms.ValidationError(_(
+                "Choose at most two strata: beyond that most strata are too small to "
+                "estimate."))
+        return by

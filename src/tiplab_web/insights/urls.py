@@ -19,4 +19,7 @@ urlpatterns = [
     path("routes/map.<str:fmt>", views.routes_map, name="routes_map"),
     path("routes/export.csv", views.routes_export, name="routes_export"),
     path("routes/changes.csv", views.routes_changes_export, name="routes_changes_export"),
+    path("gap/", views.gap, name="gap"),
+    path("gap/export.csv", views.gap_export, name="gap_export"),
+    path("gap/map.<str:fmt>", views.gap_map, name="gap_map"),
 ]

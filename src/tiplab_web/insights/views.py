@@ -11,12 +11,15 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from tiplab_web.core.access import capability_required
 from tiplab_web.core.exports import download
 from tiplab_web.insights import analyses, services
+from tiplab_web.insights import gap as gaps
 from tiplab_web.insights.forms import (
+    GapForm,
     HotspotsForm,
     ProfilesForm,
     RoutesForm,
@@ -307,3 +310,65 @@ def routes_changes_export(request: HttpRequest) -> HttpResponse:
     except analyses.NoData:
         raise Http404 from None
     return _csv_response(request, "routes-changes", text, result, p, protected)
+
+
+# --- detection gap ------------------------------------------------------------------------
+
+def _gap(request: HttpRequest) -> tuple[Any, dict[str, Any] | None]:
+    form = bind(GapForm, request.GET)
+    if not form.is_valid():
+        return form, None
+    return form, gaps.params_for(form.cleaned_data["by"], form.cleaned_data["nboot"])
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("insights.view")
+def gap(request: HttpRequest) -> HttpResponse:
+    """Estimated minus identified victims per stratum: the latest computation for this data,
+    linkage and choice of strata, or a button that starts one (a background job)."""
+    form, p = _gap(request)
+    if request.method == "POST" and p is not None and services.linkage_available():
+        result, active = gaps.latest(p)
+        if result is None and active is None:  # same data, same seed: the same answer
+            gaps.start(request, p)
+        return redirect(f"{request.path}?{request.GET.urlencode()}")
+    ctx = _context(request, form=form, params=p, query=request.GET.urlencode())
+    if p is not None and services.linkage_available():
+        result, active = gaps.latest(p)
+        ctx.update(active=active, gap=result)
+        if result is not None:
+            ctx.update(rows=gaps.rows(result, ctx["protected"]),
+                       strata_labels=[gaps.STRATA[b] for b in p["by"]],
+                       by_region=p["by"] == ["region_of_exploitation"]
+                       and (services.country_dir() / "regions.geojson").exists())
+    return render(request, "insights/gap.html", ctx)
+
+
+def _gap_result(request: HttpRequest) -> dict[str, Any]:
+    _form, p = _gap(request)
+    result = gaps.latest(p)[0] if p is not None else None
+    if result is None:
+        raise Http404
+    return result
+
+
+@capability_required("insights.view")
+def gap_export(request: HttpRequest) -> HttpResponse:
+    result = _gap_result(request)
+    protected = services.aggregate_only(request.user)
+    text = gaps.csv_text(result, protected)
+    return download(request, text, filename=f"tiplab-gap-{result['data_version']}.csv",
+                    action="insights.export", page="gap", parameters=result["parameters"],
+                    data_version=result["data_version"], protected=protected,
+                    rows=text.count("\n") - 1)
+
+
+@capability_required("insights.view")
+def gap_map(request: HttpRequest, fmt: str) -> HttpResponse:
+    _check_fmt(fmt)
+    result = _gap_result(request)
+    if (result["parameters"]["by"] != ["region_of_exploitation"]
+            or not (services.country_dir() / "regions.geojson").exists()):
+        raise Http404
+    data = gaps.map_bytes(result, services.aggregate_only(request.user), fmt)
+    return _figure_response(data, fmt, f"tiplab-gap-{result['data_version']}")

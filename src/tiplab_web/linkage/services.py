@@ -215,12 +215,14 @@ def execute(run: LinkRun, ctx: Any) -> None:
     run.save()
 
 
-def then_designate(user: Any, note: str) -> dict[str, Any]:
+def then_designate(user: Any, note: str, *,
+                   then: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A follow-up for a linkage job: designate its run in ``user``'s name (a steward's
-    re-link, or the demo's set-up) once the run has succeeded."""
+    re-link, or the demo's set-up) once the run has succeeded; ``then``: jobs once it is."""
     from tiplab_web.jobs.kernel import follow_up
 
-    return follow_up(DESIGNATE_KIND, {"by": user.pk, "note": note},
+    return follow_up(DESIGNATE_KIND, {"by": user.pk, "note": note,
+                                      **({"then": then} if then else {})},
                      label=_("Designate the new link run"))
 
 

@@ -12,15 +12,13 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
-import yaml
 
 from tiplab.analysis.trends import TrendSettings, trends
 from tiplab.engine import UnitError, connect
-from tiplab.ingest import prepare_import
 from tiplab.simulate import SimulationSettings, simulate
+from tiplab.simulate.load import load_simulation
 from tiplab.snapshot import (
     SnapshotBatch,
     SnapshotError,
@@ -140,21 +138,9 @@ def country(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sim = tmp_path_factory.mktemp("sim")
     simulate(SimulationSettings(seed=5, victims=4_000, defect_rate=0.0), sim)
     data = tmp_path_factory.mktemp("data")
-    roles = yaml.safe_load((sim / "linkage_roles.yaml").read_text(encoding="utf-8"))
-    batches = []
-    for i, (agency, entry) in enumerate(roles["inputs"].items()):
-        prepared = prepare_import(sim / entry["file"], str(sim / f"{agency}.profile.yaml"))
-        assert prepared.result.rejected.num_rows == 0, agency
-        accepted = prepared.result.accepted
-        name = write_batch(data, "case", f"S{i}", accepted)
-        batches.append(SnapshotBatch(f"S{i}", "case", agency, f"{i:064d}", accepted.num_rows,
-                                     name))
-    snap = write_manifest(data, batches)
-    truth = pacsv.read_csv(sim / "truth" / "records.csv", convert_options=pacsv.ConvertOptions(
-        column_types={"record_id": pa.string(), "true_id": pa.string()}))
-    designate_linkage(data, "truth", truth.select(["source", "record_id", "true_id"])
-                      .rename_columns(["source", "record_id", "person_id"]),
-                      data_version=snap.data_version, designated_by="test")
+    loaded = load_simulation(sim, data, designated_by="test")
+    assert sum(loaded.rejected.values()) == 0, loaded.rejected
+    truth = loaded.truth
     pq.write_table(truth, data / "truth.parquet")
     pq.write_table(pq.read_table(sim / "truth" / "victims.parquet", columns=["seen_any"]),
                    data / "victims.parquet")
@@ -175,3 +161,17 @@ def test_persons_by_year_equal_the_truths_seen_victims(country: Path) -> None:
     records = trends(engine.for_unit("records"), TrendSettings(changepoints=False))
     assert sum(records.table.column("value").to_pylist()) == truth.shape[0] > seen
     assert engine.unit_info()["records_not_linked"] == 0
+
+
+def test_capture_persons_lists_every_agency_that_saw_each_victim(country: Path) -> None:
+    from tiplab.engine import capture_persons
+
+    people = capture_persons(connect(country))
+    truth = pq.read_table(country / "truth.parquet").to_pandas()
+    seen_by = truth.groupby("true_id")["source"].apply(lambda s: sorted(set(s))).to_dict()
+    assert people.num_rows == len(seen_by)
+    got = dict(zip(people.column("person_id").to_pylist(), people.column("sources").to_pylist(),
+                   strict=True))
+    assert got == seen_by
+    assert set(people.column_names) >= {"year", "region_of_exploitation", "sex", "age_band",
+                                        "exploitation_form"}

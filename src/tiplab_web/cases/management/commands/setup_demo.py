@@ -30,6 +30,8 @@ REPO = Path(__file__).resolve().parents[5]
 GLOTIP = REPO.parent / "shared" / "data" / "unodc_glotip" / "data_glotip.csv"
 #: bootstrap replicates of the demo estimate (its 95% interval)
 DEMO_BOOTSTRAP = 1000
+#: bootstrap replicates per stratum of the demo's detection gap by region
+DEMO_GAP_BOOTSTRAP = 200
 
 
 class Command(BaseCommand):
@@ -75,6 +77,7 @@ class Command(BaseCommand):
         from django.contrib.auth import get_user_model
 
         from tiplab_web.estimates.services import then_estimate
+        from tiplab_web.insights.gap import then_gap
         from tiplab_web.linkage.models import LinkRun
         from tiplab_web.linkage.services import start_run, then_designate
 
@@ -84,7 +87,8 @@ class Command(BaseCommand):
         analyst = users.get(username="demo-analyst")
         steward = users.get(username="demo-steward")
         run = start_run(analyst, agencies, None, then=[
-            then_designate(steward, "Demo: the linkage of the six agencies."),
+            then_designate(steward, "Demo: the linkage of the six agencies.",
+                           then=[then_gap(["region_of_exploitation"], DEMO_GAP_BOOTSTRAP)]),
             then_estimate({
                 "method": "stepwise", "nboot": DEMO_BOOTSTRAP, "seed": 1234, "by": ["year"],
                 "pool_below": 0, "sensitivity": True}, designate_by="demo-steward",
