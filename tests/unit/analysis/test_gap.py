@@ -133,16 +133,17 @@ def test_the_cli_gives_the_same_figures_as_json(tmp_path) -> None:
     assert "no link run is designated" in json.loads(missing.output)["error"]["message"]
 
 
-def test_the_cli_table_ranks_reliable_strata_first_with_intervals(tmp_path) -> None:
+def test_the_cli_table_ranks_reliable_strata_first_with_intervals(tmp_path, monkeypatch) -> None:
     import pyarrow.parquet as pq
     from typer.testing import CliRunner
 
-    from tiplab.cli import app
+    from tiplab.cli import _common, app
 
+    monkeypatch.setattr(_common.console, "width", 200)  # whatever the terminal of the run
     persons, _ = population(seed=7, strata=3)
     pq.write_table(persons, tmp_path / "persons.parquet")
     out = CliRunner().invoke(app, ["gap", "--persons", str(tmp_path / "persons.parquet"),
-                                   "--by", "region", "--nboot", "0"], env={"COLUMNS": "160"})
+                                   "--by", "region", "--nboot", "0"])
     assert out.exit_code == 0, out.output
     direct = detection_gap(persons, GapSettings(nboot=0)).table.to_pylist()
     first = min((r for r in direct if r["rank_gap"] is not None), key=lambda r: r["rank_gap"])
