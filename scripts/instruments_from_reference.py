@@ -1,6 +1,6 @@
 """Write tiplab's legal instruments (package data) from the project's reference checklists.
 
-Usage: .venv/bin/python scripts/instruments_from_reference.py [../shared/reference]
+Usage: .venv/bin/python scripts/instruments_from_reference.py [../shared]
 
 Reads palermo_elements.yaml, coe_eu_obligations.yaml and tvpa_minimum_standards.yaml and
 writes one instrument per treaty or statute into src/tiplab/policy/instruments/, in the one
@@ -16,7 +16,9 @@ differ in shape; the mapping to levels is:
   are required. Standard 4 itself is assessed through its criteria, and the tier rules and
   "significant efforts" considerations are not standards, so they are left out.
 
-Re-run it when the reference files change, and raise the instrument's version.
+It also writes each country's latest 3P index and TIP tier (policy/ratings/*.csv) for the
+harmonisation view. Re-run it when the reference files change, and raise the instrument's
+version.
 """
 
 from __future__ import annotations
@@ -164,6 +166,28 @@ def main(reference: Path) -> None:
         print(f"{name}: {len(instrument['sections'])} sections, {n} items")
 
 
+def ratings(data: Path) -> None:
+    """Each country's latest 3P index and TIP tier, as small CSVs shipped for the
+    harmonisation view (the full files stay in ../shared/data)."""
+    sys.path.insert(0, str(OUT.parents[2]))
+    from tiplab.policy.legal import load_p3_index, load_tip_tiers
+
+    folder = OUT.parent / "ratings"
+    folder.mkdir(exist_ok=True)
+    for name, found, source in (
+            ("p3_latest.csv", load_p3_index(data / "p3_index" / "policy_index.csv"),
+             "p3_index/policy_index.csv (Cho, Dreher & Neumayer 3P index, 3-15)"),
+            ("tip_latest.csv", load_tip_tiers(data / "tip_tiers" / "tip_tiers_orig.csv"),
+             "tip_tiers/tip_tiers_orig.csv (US TIP Report tiers; 2.5 = Tier 2 Watch List)")):
+        lines = [f"# latest value per country from ../shared/data/{source}; see its README",
+                 "iso,year,value"]
+        lines += [f"{iso},{year},{value:g}" for iso, (year, value) in sorted(found.items())]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"{name}: {len(found)} countries")
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else
-         Path(__file__).resolve().parents[2] / "shared" / "reference")
+    shared = Path(sys.argv[1]) if len(sys.argv) > 1 else \
+        Path(__file__).resolve().parents[2] / "shared"
+    main(shared / "reference")
+    ratings(shared / "data")

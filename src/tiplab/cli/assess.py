@@ -26,7 +26,6 @@ legal_app = typer.Typer(help="Legal-framework assessment: instruments, assessmen
 
 DataDir = typer.Option(Path("tiplab-data"), "--data-dir", envvar="TIPLAB_DATA_DIR",
                        help="Data directory; assessments are kept under legal/.")
-SHARED = Path("../shared/data")
 
 
 def _library(data_dir: Path) -> Any:
@@ -223,10 +222,12 @@ def import_(path: Path = typer.Argument(..., exists=True,
 def compare(files: list[Path] = typer.Argument(None, help="Assessment YAMLs (default: the "
                                                           "library's, latest per country)."),
             instrument: str = typer.Option("palermo", "--instrument"),
-            p3: Path = typer.Option(None, "--p3", help="3P index CSV (default "
-                                    "../shared/data/p3_index/policy_index.csv if present)."),
-            tip: Path = typer.Option(None, "--tip", help="TIP tiers CSV with ISO codes "
-                                     "(default ../shared/data/tip_tiers/tip_tiers_orig.csv)."),
+            p3: Path = typer.Option(None, "--p3", exists=True,
+                                    help="3P index CSV (policy_index.csv layout). Default: "
+                                         "the latest values shipped with tiplab."),
+            tip: Path = typer.Option(None, "--tip", exists=True,
+                                     help="TIP tiers CSV with ISO codes (tip_tiers_orig.csv "
+                                          "layout). Default: the latest shipped."),
             data_dir: Path = DataDir, as_json: bool = JsonOption) -> None:
     """Harmonisation across countries: items x countries, divergent items, the cross-border
     loopholes per pair, and the scores against the 3P index and the US TIP tiers."""
@@ -242,12 +243,10 @@ def compare(files: list[Path] = typer.Argument(None, help="Assessment YAMLs (def
         if len({a.country for a in found}) < 2:
             raise legal.LegalError(["harmonisation compares at least two countries: import "
                                     "assessments (tiplab assess legal import) or name files"])
-        ratings = {}
-        p3 = p3 or (SHARED / "p3_index" / "policy_index.csv")
-        tip = tip or (SHARED / "tip_tiers" / "tip_tiers_orig.csv")
-        if p3.exists():
+        ratings = legal.shipped_ratings()
+        if p3 is not None:
             ratings["3P index"] = legal.load_p3_index(p3)
-        if tip.exists():
+        if tip is not None:
             ratings["TIP tier"] = legal.load_tip_tiers(tip)
         h = legal.harmonisation(known[instrument], found, ratings)
         if as_json:

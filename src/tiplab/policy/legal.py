@@ -872,6 +872,18 @@ def load_tip_tiers(path: str | Path, year: int | None = None) -> dict[str, tuple
 
 
 
+def shipped_ratings() -> dict[str, dict[str, tuple[int, float]]]:
+    """Each country's latest 3P index and US TIP tier, shipped as package data (written by
+    scripts/instruments_from_reference.py from ../shared/data; provenance in the files)."""
+    out: dict[str, dict[str, tuple[int, float]]] = {}
+    root = resources.files("tiplab.policy") / "ratings"
+    for name, label in (("p3_latest.csv", "3P index"), ("tip_latest.csv", "TIP tier")):
+        text = (root / name).read_text(encoding="utf-8")
+        rows = csv.DictReader(ln for ln in text.splitlines() if not ln.startswith("#"))
+        out[label] = {r["iso"]: (int(r["year"]), float(r["value"])) for r in rows}
+    return out
+
+
 # -- a library of instruments and assessments in the data directory (the CLI's store) ----------
 
 class LegalLibrary:

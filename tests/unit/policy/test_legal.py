@@ -212,6 +212,19 @@ def test_the_library_keeps_history_and_refuses_silent_overwrites(small: legal.In
     assert not list((tmp_path / "legal").rglob("*.tmp"))
 
 
+def test_the_shipped_ratings_are_the_latest_values_of_the_shared_files() -> None:
+    shipped = legal.shipped_ratings()
+    p3 = SHARED / "data" / "p3_index" / "policy_index.csv"
+    tip = SHARED / "data" / "tip_tiers" / "tip_tiers_orig.csv"
+    if not (p3.exists() and tip.exists()):
+        pytest.skip("../shared/data is not beside the checkout")
+    assert shipped["3P index"] == legal.load_p3_index(p3)
+    assert shipped["TIP tier"] == legal.load_tip_tiers(tip)
+    # from the files themselves (shared/data READMEs): Japan 3P 10 in 2013, Tier 2 in 2015
+    assert shipped["3P index"]["JPN"] == (2013, 10.0)
+    assert shipped["TIP tier"]["JPN"] == (2015, 2.0)
+
+
 def test_the_demo_assessments_are_valid_and_marked_illustrative() -> None:
     known = builtin_instruments()
     found = [load_assessment(f, known) for f in legal.demo_assessments()]
@@ -231,9 +244,7 @@ def test_the_cli_shows_imports_and_compares(tmp_path: Path) -> None:
     for f in legal.demo_assessments():
         got = runner.invoke(app, ["assess", "legal", "import", str(f), "--json"], env=env)
         assert got.exit_code == 0, got.output
-    cmp = runner.invoke(app, ["assess", "legal", "compare", "--json", "--p3",
-                              str(tmp_path / "none.csv"), "--tip", str(tmp_path / "none.csv")],
-                        env=env)
+    cmp = runner.invoke(app, ["assess", "legal", "compare", "--json"], env=env)
     assert cmp.exit_code == 0, cmp.output
     body = json.loads(cmp.output)
     direct = harmonisation(builtin_instruments()["palermo"],
@@ -242,6 +253,10 @@ def test_the_cli_shows_imports_and_compares(tmp_path: Path) -> None:
     assert body["divergent"] == direct.divergent
     assert body["scores"]["JPN"]["overall"]["score"] == pytest.approx(
         direct.scores["JPN"].overall.score)
+    # the shipped ratings: each country's latest 3P index and TIP tier
+    p3 = next(c for c in body["correlations"] if c["rating"] == "3P index")
+    assert p3["n"] == 3
+    assert {c for c, *_ in p3["pairs"]} == {"GBR", "DEU", "JPN"}
     template = tmp_path / "t.csv"
     exp = runner.invoke(app, ["assess", "legal", "export", "--instrument", "palermo",
                               "--country", "France", "--format", "csv", "--out", str(template)],
