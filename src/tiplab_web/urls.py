@@ -23,6 +23,7 @@ urlpatterns = [
     path("linkage/", include("tiplab_web.linkage.urls")),
     path("estimates/", include("tiplab_web.estimates.urls")),
     path("insights/", include("tiplab_web.insights.urls")),
+    path("assessment/", include("tiplab_web.assessment.urls")),
     path("jobs/", include("tiplab_web.jobs.urls")),
 ]
 

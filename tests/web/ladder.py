@@ -297,3 +297,34 @@ LADDER += [
     Rung("api:retry_job", "post", api=True, allowed=TOKEN_HOLDERS, denied=401,
          kwargs=_cs.failed_job_kwargs, ok=(200,)),
 ]
+
+# --- legal-framework assessment (appended) -----------------------------------------------------
+from tests.web import test_assessment_support as _as  # noqa: E402
+
+LEGAL_VIEW = INSIGHTS
+LEGAL_EDIT = frozenset({ANALYST, POLICY_OFFICER})
+LADDER += [
+    Rung("assessment:index", allowed=LEGAL_VIEW),
+    Rung("assessment:new", "post", allowed=LEGAL_EDIT,
+         data={"country": "FRA", "instrument": "palermo", "date": "2026-02-01"}),
+    Rung("assessment:import", "post", allowed=LEGAL_EDIT,
+         note="no file: back to the list with the error"),
+    Rung("assessment:harmonise", allowed=LEGAL_VIEW),
+    Rung("assessment:harmonise_export", allowed=LEGAL_VIEW, ok=(200, 404),
+         note="404 (in words) with fewer than two countries assessed"),
+    Rung("assessment:instruments", allowed=LEGAL_VIEW),
+    Rung("assessment:instruments", "post", allowed=LEGAL_EDIT,
+         note="no file: the page comes back with the error"),
+    Rung("assessment:detail", allowed=LEGAL_VIEW, kwargs=_as.assessment_kwargs, outsider=True),
+    Rung("assessment:answer", "post", allowed=LEGAL_EDIT, kwargs=_as.answer_kwargs,
+         data={"answer": "yes", "statute": "Act 2026"}, outsider=True),
+    Rung("assessment:review", "post", allowed=LEGAL_EDIT, kwargs=_as.assessment_kwargs,
+         outsider=True, note="the assessor cannot review their own: back with the message"),
+    Rung("assessment:reassess", "post", allowed=LEGAL_EDIT, kwargs=_as.assessment_kwargs,
+         data={"date": "2026-03-01"}, outsider=True),
+    Rung("assessment:upload", "post", allowed=LEGAL_EDIT, kwargs=_as.assessment_kwargs,
+         outsider=True),
+    Rung("assessment:export", allowed=LEGAL_VIEW, kwargs=_as.export_kwargs, outsider=True),
+    Rung("assessment:gaps_csv", allowed=LEGAL_VIEW, kwargs=_as.assessment_kwargs,
+         outsider=True),
+]

@@ -106,6 +106,7 @@ def test_the_demo_shows_no_raw_missing_value_in_any_page_or_export(demo):
 
 
 def test_the_demo_counts_persons_with_a_designated_run_and_pins_its_estimate(demo):
+    from tiplab_web.assessment.models import LegalAssessment
     from tiplab_web.cases.models import ImportBatch
     from tiplab_web.estimates.models import EstimateOfRecord
     from tiplab_web.linkage.models import LinkDesignation
@@ -125,6 +126,15 @@ def test_the_demo_counts_persons_with_a_designated_run_and_pins_its_estimate(dem
     gap = client.get(reverse("insights:gap") + "?by=region_of_exploitation&nboot=200")
     assert 'id="gap-table"' in gap.content.decode()
     assert len(gap.context["rows"]) >= 20  # the simulated country's regions
+    # the legal-framework assessments of three countries, compared
+    harmonise = client.get(reverse("assessment:harmonise"))
+    assert harmonise.context["h"].countries == ["DEU", "GBR", "JPN"]
+    assert harmonise.context["h"].loopholes
+    for a in LegalAssessment.objects.all():
+        url = reverse("assessment:detail", kwargs={"pk": a.pk})
+        response = client.get(url)
+        assert "Illustrative" in response.content.decode()
+        assert _problems_in(url, response) == []
 
 
 def test_the_checker_finds_the_raw_missing_values_it_looks_for():

@@ -68,6 +68,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "linkage.designate": frozenset({DATA_STEWARD}),
     # aggregate evidence: estimates, trends, profiles, routes, hotspots
     "insights.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
+    # legal-framework assessment: read by the evidence roles; answered by analysts and
+    # policy officers; reviewed by one of them other than the assessor
+    "assessment.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
+    "assessment.edit": frozenset({ANALYST, POLICY_OFFICER}),
+    "assessment.review": frozenset({ANALYST, POLICY_OFFICER}),
     "plans.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
     "plans.edit": frozenset({POLICY_OFFICER}),
     "budgets.edit": frozenset({POLICY_OFFICER}),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "tiplab_web.linkage",
     "tiplab_web.estimates",
     "tiplab_web.insights",
+    "tiplab_web.assessment",
     "django_tasks",
     "django_tasks_db",
     "tiplab_web.jobs",

@@ -67,3 +67,12 @@ def term(slug: str) -> str:
 def can(user: Any, capability: str) -> bool:
     """``{% if user|can:"cases.export" %}`` in templates."""
     return _can(user, capability)
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    """``{{ labels|get:code }}``: a dictionary's value for a key held in a variable."""
+    try:
+        return mapping.get(key, "")
+    except AttributeError:
+        return ""

@@ -69,6 +69,7 @@ class Command(BaseCommand):
         if "seed_demo_users" in get_commands():
             call_command("seed_demo_users")  # prints the logins
             self._close_the_loop(sorted(roles["inputs"]))
+            self._legal_assessments()
 
     def _close_the_loop(self, agencies: list[str]) -> None:
         """Queue the demo's linkage of the six agencies and, once it is done, the estimate
@@ -97,6 +98,21 @@ class Command(BaseCommand):
                           "by demo-steward: the figures count its persons), then the "
                           "estimate by year, designated the estimate of record by "
                           "demo-steward (the Jobs page follows them)")
+
+    def _legal_assessments(self) -> None:
+        """The illustrative legal-framework assessments of three countries (Palermo), answered
+        by demo-analyst and reviewed by demo-policy."""
+        from django.contrib.auth import get_user_model
+
+        from tiplab_web.assessment.services import load_demo
+        from tiplab_web.core.access import organisation_of
+
+        users = get_user_model().objects
+        analyst = users.get(username="demo-analyst")
+        n = load_demo(analyst, users.get(username="demo-policy"), organisation_of(analyst))
+        if n:
+            self.stdout.write(f"loaded {n} illustrative legal-framework assessments "
+                              "(United Kingdom, Germany, Japan against the Palermo Protocol)")
 
     def _import(self, store: DjangoCaseStore, path: Path, profile: str,
                 source: str | None) -> None:
