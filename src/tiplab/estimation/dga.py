@@ -200,7 +200,7 @@ def _marginal(y: FloatArray, t: int, mask: int) -> FloatArray:
     idx = np.zeros(y.size, dtype=np.int64)
     for k, i in enumerate(members):
         idx |= ((np.arange(y.size) >> i) & 1) << k
-    return np.bincount(idx, weights=y, minlength=1 << len(members))
+    return np.bincount(idx, weights=y, minlength=1 << len(members)).astype(np.float64)
 
 
 def log_posterior(table: CaptureTable, n_missing: npt.ArrayLike, delta: float,
