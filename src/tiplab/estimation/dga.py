@@ -233,6 +233,29 @@ def log_posterior(table: CaptureTable, n_missing: npt.ArrayLike, delta: float,
     return out, graphs
 
 
+#: most grid points of unobserved counts evaluated at once (x the number of graphs)
+MAX_GRID = 50_000
+
+
+def _adaptive(table: CaptureTable, delta: float,
+              max_missing: int) -> tuple[FloatArray, FloatArray, tuple[Graph, ...]]:
+    """The posterior on a coarse grid over ``0..max_missing`` first (1,000 points, as
+    MSETools), then on every integer (or a step that keeps at most ``MAX_GRID`` points)
+    where the coarse posterior has mass. With the default prior 1/N a uniform grid needs
+    no spacing correction."""
+    coarse = np.unique(np.round(np.linspace(0, max_missing, 1000)))
+    w, graphs = log_posterior(table, coarse, delta)
+    post = np.exp(w - w.max()).sum(axis=0)
+    post /= post.sum()
+    cdf = np.cumsum(post)
+    lo = coarse[max(int(np.searchsorted(cdf, 1e-9)) - 1, 0)]
+    hi = coarse[min(int(np.searchsorted(cdf, 1 - 1e-9)) + 1, coarse.size - 1)]
+    step = max(1, math.ceil((hi - lo + 1) / MAX_GRID))
+    fine = np.arange(lo, hi + 1, step, dtype=np.float64)
+    w, graphs = log_posterior(table, fine, delta)
+    return fine, w, graphs
+
+
 def dga(table: CaptureTable, *, delta: float | None = None, max_missing: int | None = None,
         log_prior: FloatArray | None = None, prior: str = "1/N") -> DGAResult:
     """Model-averaged posterior of the population size.
@@ -241,10 +264,11 @@ def dga(table: CaptureTable, *, delta: float | None = None, max_missing: int | N
     ----------
     delta : hyper-Dirichlet parameter per cell (default ``2**-t``, the package's suggestion;
         larger values pull the cell probabilities towards uniform).
-    max_missing : top of the grid of unobserved counts (default ``max(10 * n, 1000)``,
-        Silverman's 11 x n for the total). A warning is added when the posterior has not
-        vanished at the top: raise it.
-    log_prior : log prior of N on the grid ``0..max_missing`` (default ``-log N``).
+    max_missing : top of the range of unobserved counts (default ``30 * n``, as MSETools;
+        Silverman used 11 x n for the total). The posterior is computed on a coarse grid,
+        then on every integer where it has mass. A warning is added when the posterior has
+        not vanished at the top: raise it.
+    log_prior : log prior of N on every integer ``0..max_missing`` (default ``-log N``).
     """
     t = table.t
     if not MIN_LISTS <= t <= MAX_LISTS:
@@ -262,18 +286,23 @@ def dga(table: CaptureTable, *, delta: float | None = None, max_missing: int | N
     delta = 2.0 ** -t if delta is None else float(delta)
     if not delta > 0:
         raise EstimationError(f"delta must be positive (got {delta}).")
-    max_missing = max(10 * n, 1000) if max_missing is None else int(max_missing)
-    grid = np.arange(0, max_missing + 1, dtype=np.float64)
-    lp = None if log_prior is None else np.asarray(log_prior, dtype=np.float64)
-    if lp is not None and lp.shape != grid.shape:
-        raise EstimationError(f"log_prior has {lp.size} values for a grid of {grid.size}.")
-    w, graphs = log_posterior(table, grid, delta, lp)
+    max_missing = 30 * n if max_missing is None else int(max_missing)
+    if log_prior is not None:
+        grid = np.arange(0, max_missing + 1, dtype=np.float64)
+        lp = np.asarray(log_prior, dtype=np.float64)
+        if lp.shape != grid.shape:
+            raise EstimationError(f"log_prior has {lp.size} values for a grid of "
+                                  f"{grid.size} (0..max_missing).")
+        w, graphs = log_posterior(table, grid, delta, lp)
+    else:
+        grid, w, graphs = _adaptive(table, delta, max_missing)
     w -= w.max()
     p = np.exp(w)
     p /= p.sum()
     post = p.sum(axis=0)
     warnings = []
-    if post[-20:].sum() > 1e-3:
+    top = grid >= 0.99 * max_missing
+    if post[top].sum() > 1e-3:
         warnings.append(f"the posterior of N has not vanished at the top of the grid "
                         f"(n_0 = {max_missing}): raise max_missing")
     if not math.isclose(float(post.sum()), 1.0, rel_tol=1e-9):

@@ -12,6 +12,7 @@ import itertools
 
 import numpy as np
 import pytest
+from mse_helpers import load
 from scipy.special import gammaln
 
 from tiplab.estimation import CaptureTable, EstimationError
@@ -134,3 +135,24 @@ def test_a_grid_too_small_is_reported() -> None:
     assert full.warnings == []
     assert full.interval()[0] <= full.median <= full.interval()[1]
     assert list(itertools.accumulate(full.model_probabilities))[-1] == pytest.approx(1.0)
+
+
+UK5 = "uk2013_5lists.csv"
+
+
+def test_uk_five_lists_as_msetools_reports_it() -> None:
+    """MSETools (Binette & Steorts 2022; OlivierBinette/MSETools README.md at 0af58a1):
+    dga(UK) on its grid of 1,000 points from 1 to 30 n, prior 1/N, delta 2^-5: median
+    23,016, 95% interval 10,408 - 33,481."""
+    table = load(UK5)
+    grid = np.unique(np.round(np.linspace(1, 30 * table.n, 1000)))
+    w, _graphs = log_posterior(table, grid, 2.0 ** -5)
+    cdf = np.cumsum(_normalise(w).sum(axis=0))
+    n_total = grid + table.n
+    assert [n_total[np.argmax(cdf > q)] for q in (0.5, 0.025, 0.975)] == [23016, 10408, 33481]
+    # the default (every integer where the posterior has mass) agrees to the coarse grid's
+    # resolution (30 n / 1,000 = 82)
+    r = dga(table)
+    assert abs(r.median - 23016) <= 82
+    assert abs(r.interval()[0] - 10408) <= 82
+    assert abs(r.interval()[1] - 33481) <= 82
