@@ -35,7 +35,8 @@ def estimate_command(
              "or .csv with person_id,sources).")],
     method: Annotated[str, typer.Option(
         help="stepwise | aic-stepwise | bic | downhill | main | fixed | rcapture-M0, "
-             "rcapture-Mt, rcapture-Mh-Chao, rcapture-Mth-Darroch, ...")] = "stepwise",
+             "rcapture-Mt, rcapture-Mh-Chao, rcapture-Mth-Darroch, ... | lcmcr | dga "
+             "(Bayesian: posterior median and credible interval)")] = "stepwise",
     model: Annotated[str | None, typer.Option(
         help="Model for --method fixed, e.g. '1*2,2*3'.")] = None,
     pthresh: Annotated[float | None, typer.Option(
@@ -54,6 +55,20 @@ def estimate_command(
         "--omit-list", help="Drop a list.")] = None,
     sensitivity: Annotated[bool, typer.Option(
         "--sensitivity", help="Also estimate with every method (range).")] = False,
+    compare: Annotated[bool, typer.Option(
+        "--compare", help="Every applicable method (log-linear, heterogeneity, LCMCR, dga) in "
+                          "one table, and a recommended estimate with the reasons.")] = False,
+    classes: Annotated[int, typer.Option(
+        "--classes", help="lcmcr: most latent classes K.")] = 10,
+    chains: Annotated[int, typer.Option(help="lcmcr: chains.")] = 4,
+    burnin: Annotated[int, typer.Option(help="lcmcr: sweeps discarded.")] = 10_000,
+    samples: Annotated[int, typer.Option(help="lcmcr: draws kept per chain.")] = 1_000,
+    thin: Annotated[int, typer.Option(help="lcmcr: sweeps between kept draws.")] = 10,
+    delta: Annotated[float | None, typer.Option(
+        help="dga: hyper-Dirichlet prior count per cell (default 2^-lists).")] = None,
+    max_missing: Annotated[int | None, typer.Option(
+        "--max-missing", help="dga: top of the range of unobserved counts (default 30 n).")
+    ] = None,
     workers: Annotated[int, typer.Option(help="Processes for the bootstrap.")] = 1,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Write JSON, HTML report and charts to this folder.")] = None,
@@ -75,8 +90,15 @@ def estimate_command(
     with handle_errors(as_json):
         if not file.exists():
             raise EstimationError(f"{file}: file not found.")
+        bayes: dict[str, dict[str, Any]] = {
+            "lcmcr": {"K": classes, "chains": chains, "burnin": burnin, "samples": samples,
+                      "thin": thin},
+            "dga": {k: v for k, v in (("delta", delta), ("max_missing", max_missing))
+                    if v is not None}}
         kw: dict[str, Any] = {"model": model, "pthresh": pthresh, "maxorder": maxorder,
                               "nboot": nboot, "seed": seed, "workers": workers}
+        if method in bayes:
+            kw = {"seed": seed, "bayes": bayes[method]}
         payload: dict[str, Any]
         charts: dict[str, Any] = {}
         html_parts: list[str] = []
@@ -119,6 +141,12 @@ def estimate_command(
                 from tiplab.estimation.charts import estimates_chart
 
                 charts["estimates_by_method"] = estimates_chart(sens)
+        if compare:
+            from tiplab.estimation.compare import compare_methods
+
+            comp = compare_methods(table, seed=seed, nboot=nboot, bayes=bayes)
+            payload["comparison"] = comp.to_dict()
+            text += "\n\nMethods compared\n" + comp.summary()
         if out and main_result.bootstrap is not None:
             from tiplab.estimation.charts import bootstrap_chart
 

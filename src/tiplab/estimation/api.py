@@ -36,8 +36,10 @@ from tiplab.estimation.terms import IntArray, parse_model, term_label
 FloatArray = npt.NDArray[np.float64]
 log = logging.getLogger("tiplab.estimation")
 
+#: Bayesian methods: the posterior median and an equal-tailed credible interval
+BAYESIAN = ("lcmcr", "dga")
 METHODS = ("stepwise", "aic-stepwise", "bic", "downhill", "main", "fixed",
-           *(f"rcapture-{m}" for m in CLOSED_MODELS))
+           *(f"rcapture-{m}" for m in CLOSED_MODELS), *BAYESIAN)
 
 
 @dataclass
@@ -166,6 +168,7 @@ def estimate(
     level: float = 0.95,
     alpha: Sequence[float] = DEFAULT_ALPHA,
     workers: int = 1,
+    bayes: dict[str, Any] | None = None,
 ) -> MSEResult:
     """Estimate the total population (observed + dark figure) of a capture table.
 
@@ -178,7 +181,9 @@ def estimate(
         Hesketh-Silverman 2015, UK Home Office), ``"bic"`` (all hierarchical models up to
         ``maxorder``, Silverman-Chan-Vincent 2024), ``"downhill"``, ``"main"`` (independence),
         ``"fixed"`` (``model``) or ``"rcapture-M0"``, ``"rcapture-Mt"``,
-        ``"rcapture-Mh-Chao"``, ``"rcapture-Mth-Darroch"``... (Rcapture closed models).
+        ``"rcapture-Mh-Chao"``, ``"rcapture-Mth-Darroch"``... (Rcapture closed models),
+        ``"lcmcr"`` (latent classes, Manrique-Vallier 2016) or ``"dga"`` (model averaging over
+        decomposable graphs, Madigan & York 1997): posterior median and credible interval.
     model : str, optional
         For ``fixed``: e.g. ``"1*2,2*3"``, ``"LA*NG"`` or ``"[12,3]"``.
     pthresh : float, optional
@@ -193,6 +198,10 @@ def estimate(
         Level of the reported interval.
     workers : int
         Processes for the bootstrap (1 = none).
+    bayes : dict, optional
+        Settings of the Bayesian methods: for ``lcmcr`` the fields of
+        :class:`~tiplab.estimation.lcmcr.LCMCRSettings` (K, chains, burnin, samples, thin);
+        for ``dga`` ``delta`` and ``max_missing``. ``seed`` and ``level`` come from above.
 
     Returns
     -------
@@ -223,6 +232,8 @@ def estimate(
     warnings = sparse_warnings(table)
     for w in warnings:
         log.warning("%s: %s", table.source or "table", w)
+    if method in BAYESIAN:
+        return _bayesian(table, method, level, seed, dict(bayes or {}), warnings)
     pats, cnts, t = table.patterns, table.counts, table.t
     lo_q, hi_q = round((1 - level) / 2, 12), round(1 - (1 - level) / 2, 12)
     alpha_all = tuple(sorted({*alpha, lo_q, hi_q}))
@@ -379,6 +390,56 @@ def estimate(
     )
 
 
+def _bayesian(table: CaptureTable, method: str, level: float, seed: int | None,
+              bayes: dict[str, Any], warnings: list[str]) -> MSEResult:
+    """lcmcr or dga as an :class:`MSEResult`: the posterior median, the equal-tailed credible
+    interval, the diagnostics in ``fit`` and ``details``."""
+    settings: dict[str, Any] = {"method": method, "level": level, **bayes}
+    if method == "lcmcr":
+        from tiplab.estimation.lcmcr import LCMCRSettings, lcmcr
+
+        known = set(LCMCRSettings.__dataclass_fields__)
+        unknown = sorted(set(bayes) - known)
+        if unknown:
+            raise EstimationError(f"lcmcr: unknown setting(s) {', '.join(unknown)} "
+                                  f"(known: {', '.join(sorted(known))})")
+        ls = LCMCRSettings(**{**bayes, "level": level,
+                              "seed": 1234 if seed is None else seed})
+        r = lcmcr(table, ls)
+        settings.update(ls.to_dict())
+        point, interval = r.median, r.interval(level)
+        model = f"latent classes (at most K = {ls.K})"
+        fit = {"rhat": r.rhat, "ess": r.ess, "converged": r.converged,
+               "seconds": r.seconds, "ess_per_second": r.ess_per_second}
+        details: dict[str, Any] = {
+            "k_star_median": float(np.median(r.kstar_draws)),
+            "draws_quantiles": {str(q): float(np.quantile(r.draws, q))
+                                for q in (0.025, 0.1, 0.5, 0.9, 0.975)},
+            "trace": r.n_draws.tolist() if r.n_draws.size <= 20_000 else None}
+        warnings += r.warnings
+    else:
+        from tiplab.estimation.dga import dga
+
+        unknown = sorted(set(bayes) - {"delta", "max_missing"})
+        if unknown:
+            raise EstimationError(f"dga: unknown setting(s) {', '.join(unknown)} "
+                                  "(known: delta, max_missing)")
+        d = dga(table, delta=bayes.get("delta"), max_missing=bayes.get("max_missing"))
+        settings.update(delta=d.delta, max_missing=d.max_missing, prior=d.prior)
+        point, interval = d.median, d.interval(level)
+        top = d.top_models(5)
+        model = f"average of {len(d.models)} decomposable graphs (most probable {top[0][0]})"
+        fit = {"bayes_estimate": d.bayes_estimate(), "mean": d.mean, "mode": d.mode}
+        details = {"top_models": [{"model": m, "probability": p} for m, p in top]}
+        warnings += d.warnings
+    return MSEResult(
+        method=method, lists=list(table.names), observed=table.n, estimate=float(point),
+        interval=(float(interval[0]), float(interval[1])),
+        interval_type="posterior credible interval", level=level, model=model, terms=[],
+        minus_infinity_terms=[], checks={}, fit=fit, settings=settings, details=details,
+        warnings=warnings, source=table.source, data_version=table.fingerprint())
+
+
 DEFAULT_SENSITIVITY: tuple[tuple[str, dict[str, Any]], ...] = (
     ("main", {}),
     ("stepwise", {"pthresh": 0.001}),
@@ -467,6 +528,6 @@ def _key_str(key: tuple[Any, ...]) -> str:
     return "|".join(str(k) for k in key)
 
 
-__all__ = ["METHODS", "Procedure", "estimate", "estimate_strata", "sensitivity_table",
+__all__ = ["BAYESIAN", "METHODS", "Procedure", "estimate", "estimate_strata", "sensitivity_table",
            "sparse_warnings"]
 
