@@ -126,6 +126,9 @@ def test_the_demo_counts_persons_with_a_designated_run_and_pins_its_estimate(dem
     gap = client.get(reverse("insights:gap") + "?by=region_of_exploitation&nboot=200")
     assert 'id="gap-table"' in gap.content.decode()
     assert len(gap.context["rows"]) >= 20  # the simulated country's regions
+    # the demo regions ranked by vulnerability, with their intervals
+    vul = client.get(reverse("insights:vulnerability"))
+    assert len(vul.context["rows"]) >= 20
     # the legal-framework assessments of three countries, compared
     harmonise = client.get(reverse("assessment:harmonise"))
     assert harmonise.context["h"].countries == ["DEU", "GBR", "JPN"]

@@ -80,11 +80,11 @@ def test_menu_shows_only_what_the_role_may_use(client_as):
                                                  "security"]
     assert _menu(client_as("analyst")) == [
         "home", "intake", "cases", "linkage", "estimates", "trends", "profiles", "routes",
-        "hotspots", "gap", "assessment", "jobs", "tokens", "security"]
+        "hotspots", "gap", "vulnerability", "assessment", "jobs", "tokens", "security"]
     # Policy officers see aggregate evidence only: estimates and analytics, no case data.
     assert _menu(client_as("policy_officer")) == [
-        "home", "estimates", "trends", "profiles", "routes", "hotspots", "gap", "assessment",
-        "jobs", "security"]
+        "home", "estimates", "trends", "profiles", "routes", "hotspots", "gap", "vulnerability",
+        "assessment", "jobs", "security"]
     assert _menu(client_as("agency_reporter")) == ["home", "submit", "jobs", "tokens",
                                                    "security"]
     assert _menu(client_as("stakeholder")) == ["home", "security"]
@@ -118,7 +118,8 @@ def test_nav_registry_accepts_new_entries_and_skips_unmounted_urls(client_as):
         )
         assert _menu(client_as("analyst")) == [
             "home", "intake", "cases", "cases-test", "linkage", "estimates", "trends",
-            "profiles", "routes", "hotspots", "gap", "assessment", "jobs", "tokens", "security"]
+            "profiles", "routes", "hotspots", "gap", "vulnerability", "assessment", "jobs",
+            "tokens", "security"]
         assert "cases-test" not in _menu(client_as("policy_officer"))
         with pytest.raises(KeyError):
             nav.register(

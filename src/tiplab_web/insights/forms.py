@@ -175,3 +175,46 @@ class GapForm(forms.Form):
                 "Choose at most two strata: beyond that most strata are too small to "
                 "estimate."))
         return by
+
+
+class VulnerabilityForm(forms.Form):
+    source = forms.ChoiceField(label=_("Indicators"))
+    normalisation = forms.ChoiceField(label=_("Normalisation"), required=False, choices=[
+        ("", _("as configured")), ("minmax", _("min-max")), ("zscore", _("z-score")),
+        ("rank", _("rank")), ("target", _("distance to target"))])
+    weighting = forms.ChoiceField(label=_("Weights"), required=False, choices=[
+        ("", _("as configured")), ("equal", _("equal")), ("expert", _("expert")),
+        ("budget", _("budget allocation")), ("pca", _("principal components"))])
+    aggregation = forms.ChoiceField(label=_("Aggregation"), required=False, choices=[
+        ("", _("as configured")), ("arithmetic", _("arithmetic")),
+        ("geometric", _("geometric")), ("harmonic", _("harmonic"))])
+    imputation = forms.ChoiceField(label=_("Missing values"), required=False, choices=[
+        ("", _("as configured")), ("none", _("none (refuse)")), ("mean", _("mean")),
+        ("regression", _("regression"))])
+    replications = forms.TypedChoiceField(
+        label=_("Monte Carlo replications"), coerce=int, initial=1000,
+        choices=[(200, "200"), (1000, "1000"), (5000, "5000")])
+
+    def __init__(self, *args: Any, sources: list[dict[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [(s["key"], s["name"]) for s in sources]
+        if sources:
+            self.fields["source"].initial = sources[0]["key"]
+
+    def choices(self) -> dict[str, str]:
+        return {k: self.cleaned_data[k] for k in ("normalisation", "weighting",
+                                                  "aggregation", "imputation")
+                if self.cleaned_data.get(k)}
+
+
+class IndicatorUploadForm(forms.Form):
+    table = forms.FileField(label=_("Indicator table (CSV: one row per unit)"))
+    config = forms.FileField(label=_("Index configuration (YAML, optional)"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("table", "config"):
+            f = data.get(name)
+            if f is not None and f.size > 5 * 1024 * 1024:
+                self.add_error(name, _("The file is larger than 5 MB."))
+        return data

@@ -22,4 +22,10 @@ urlpatterns = [
     path("gap/", views.gap, name="gap"),
     path("gap/export.csv", views.gap_export, name="gap_export"),
     path("gap/map.<str:fmt>", views.gap_map, name="gap_map"),
+    path("vulnerability/", views.vulnerability, name="vulnerability"),
+    path("vulnerability/upload/", views.vulnerability_upload, name="vulnerability_upload"),
+    path("vulnerability/export.csv", views.vulnerability_export,
+         name="vulnerability_export"),
+    path("vulnerability/<str:name>.<str:fmt>", views.vulnerability_figure,
+         name="vulnerability_figure"),
 ]

@@ -372,3 +372,130 @@ def gap_map(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404
     data = gaps.map_bytes(result, services.aggregate_only(request.user), fmt)
     return _figure_response(data, fmt, f"tiplab-gap-{result['data_version']}")
+
+
+# --- vulnerability --------------------------------------------------------------------------
+
+def _vulnerability(request: HttpRequest) -> tuple[Any, dict[str, Any] | None]:
+    from tiplab_web.insights import vulnerability as vul
+    from tiplab_web.insights.forms import VulnerabilityForm
+
+    available = vul.sources()
+    data = request.GET if request.GET else None
+    form = VulnerabilityForm(data, sources=available)
+    if data is None:
+        if not available:
+            return form, None
+        form = VulnerabilityForm({"source": available[0]["key"], "replications": 1000},
+                                 sources=available)
+    if not form.is_valid():
+        return form, None
+    return form, vul.params_for(form.cleaned_data["source"], form.choices(),
+                                form.cleaned_data["replications"])
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("insights.view")
+def vulnerability(request: HttpRequest) -> HttpResponse:
+    """Regions ranked by a composite vulnerability index, each rank with its 5-95% interval
+    over the Monte Carlo of the index's choices, and what the ranks are sensitive to."""
+    from tiplab_web.insights import vulnerability as vul
+    from tiplab_web.insights.forms import IndicatorUploadForm
+
+    form, p = _vulnerability(request)
+    if request.method == "POST" and p is not None:
+        result, active = vul.latest(p)
+        if result is None and active is None:
+            vul.start(request, p)
+        return redirect(request.get_full_path())
+    ctx = _context(request, form=form, params=p, upload=IndicatorUploadForm(),
+                   can_upload=_can_upload(request),
+                   query=request.GET.urlencode())
+    if p is not None:
+        result, active = vul.latest(p)
+        ctx.update(active=active, result=result)
+        if result is not None:
+            ctx.update(rows=vul.rows(result), dimensions=result["dimensions"],
+                       sensitivity=result["uncertainty"]["sensitivity"],
+                       regions=result["regions"]
+                       and (services.country_dir() / "regions.geojson").exists())
+    return render(request, "insights/vulnerability.html", ctx)
+
+
+def _can_upload(request: HttpRequest) -> bool:
+    from tiplab_web.core.access import can
+
+    return can(request.user, "cases.import")
+
+
+@require_http_methods(["POST"])
+@capability_required("cases.import")
+def vulnerability_upload(request: HttpRequest) -> HttpResponse:
+    """An indicator table (and its index configuration): checked by building the index once,
+    kept only if that works."""
+    from django.contrib import messages
+    from django.urls import reverse
+    from django.utils.http import urlencode
+    from django.utils.translation import gettext as _
+
+    from tiplab_web.audit.services import record
+    from tiplab_web.insights import vulnerability as vul
+    from tiplab_web.insights.forms import IndicatorUploadForm
+
+    form = IndicatorUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values()
+                                         for e in errs))
+        return redirect("insights:vulnerability")
+    table = form.cleaned_data["table"]
+    cfg = form.cleaned_data.get("config")
+    try:
+        config_text = cfg.read().decode("utf-8-sig") if cfg is not None else None
+        key = vul.store_upload(table.name, table.read(), config_text)
+    except (vul.VulnerabilityError, UnicodeDecodeError) as e:
+        messages.error(request, str(e))
+        return redirect("insights:vulnerability")
+    record(request, "insights.vulnerability_upload", None, file=table.name, key=key)
+    messages.success(request, _("Indicator table %(name)s added.") % {"name": table.name})
+    return redirect(f"{reverse('insights:vulnerability')}?"
+                    f"{urlencode({'source': key, 'replications': 1000})}")
+
+
+def _vulnerability_result(request: HttpRequest) -> dict[str, Any]:
+    from tiplab_web.insights import vulnerability as vul
+
+    _form, p = _vulnerability(request)
+    result = vul.latest(p)[0] if p is not None else None
+    if result is None:
+        raise Http404
+    return dict(result)
+
+
+@capability_required("insights.view")
+def vulnerability_export(request: HttpRequest) -> HttpResponse:
+    from tiplab_web.insights import vulnerability as vul
+
+    result = _vulnerability_result(request)
+    text = vul.csv_text(result)
+    version = result["index"]["data_version"]
+    return download(request, text, filename=f"tiplab-vulnerability-{version}.csv",
+                    action="insights.export", page="vulnerability",
+                    parameters=result["uncertainty"]["parameters"], data_version=version,
+                    rows=text.count("\n") - 1)
+
+
+@capability_required("insights.view")
+def vulnerability_figure(request: HttpRequest, name: str, fmt: str) -> HttpResponse:
+    from tiplab_web.insights import vulnerability as vul
+
+    _check_fmt(fmt)
+    result = _vulnerability_result(request)
+    if name == "map":
+        if not result["regions"] or not (services.country_dir() / "regions.geojson").exists():
+            raise Http404
+        data = vul.map_bytes(result, fmt)
+    elif name == "sensitivity":
+        data = vul.sensitivity_bytes(result, fmt)
+    else:
+        raise Http404
+    return _figure_response(data, fmt, f"tiplab-vulnerability-{name}")

@@ -113,6 +113,13 @@ class Command(BaseCommand):
         if n:
             self.stdout.write(f"loaded {n} illustrative legal-framework assessments "
                               "(United Kingdom, Germany, Japan against the Palermo Protocol)")
+        # the vulnerability index of the demo country's regions, with 1,000 replications
+        from tiplab_web.insights import vulnerability as vul
+
+        params = vul.params_for(vul.DEMO, {}, 1000)
+        if vul.latest(params) == (None, None):
+            vul.start(analyst, params)
+            self.stdout.write("queued: the vulnerability index of the demo regions")
 
     def _import(self, store: DjangoCaseStore, path: Path, profile: str,
                 source: str | None) -> None:
