@@ -3,17 +3,18 @@
 ``compare_methods`` runs the log-linear reference (stepwise), the independence model, the
 Rcapture heterogeneity models (Mth: Chao, Darroch, Poisson2), LCMCR and dga (3-5 lists), and
 writes the recommendation out in words. The rules (docs/estimation.md, "Choosing a
-method"), in order:
+method"), set by the coverage benchmark on simulated countries:
 
-1. **Heterogeneity** is detected when a heterogeneity model fits better than the same model
-   without it: AIC(Mt) - min AIC(Mth-*) > 2 (the Mth models add a term for individual
-   catchability to Mt on the same table).
-2. With heterogeneity, the **latent-class model** (LCMCR) is recommended when its chains
-   converged (R-hat <= 1.05, at least 100 effective draws): it absorbs heterogeneity by
-   design. If they did not converge, dga (3-5 lists) is recommended, else stepwise, with the
-   non-convergence stated.
-3. Without heterogeneity, **stepwise** (Chan, Silverman & Vincent 2021) is recommended: it
-   handles list dependence and sparse tables.
+1. **Heterogeneity** is tested and reported: a heterogeneity model fits better than the same
+   model without it when AIC(Mt) - min AIC(Mth-*) > 2 (the Mth models add a term for
+   individual catchability to Mt on the same table). The test is informative but weak: it
+   fired in 82 of 200 simulated countries, all of which are heterogeneous.
+2. The **latent-class model** (LCMCR) is recommended whenever it runs (3 lists or more): on
+   200 simulated countries its intervals covered the truth in 61% of runs, stepwise's in 14%,
+   dga's in 33%, the recommendation of an earlier rule (LCMCR only with detected
+   heterogeneity and converged chains) in 29%. When its chains have not converged the reasons
+   say so, with R-hat and the effective draws, and what to change.
+3. Otherwise dga (3-5 lists), otherwise stepwise (Chan, Silverman & Vincent 2021).
 4. **Agreement**: the spread of the methods that gave a number is reported; when the
    recommended estimate is outside another Bayesian method's interval, that is said.
 """
@@ -129,23 +130,30 @@ def _recommend(comp: Comparison) -> None:
         comp.reasons.append(f"no individual heterogeneity detected: the best Mth model gains "
                             f"{gain:.1f} AIC points over Mt (<= {HETEROGENEITY_AIC:g})")
     usable = {r["method"] for r in comp.rows if r.get("estimate") is not None}
-    if hetero and lc is not None and lc.get("converged"):
+    if lc is not None and "lcmcr" in usable:
         comp.recommended = "lcmcr"
-        comp.reasons.append("recommended: LCMCR, whose latent classes absorb heterogeneity; "
-                            f"its chains converged (R-hat {lc['rhat']:.3f}, "
-                            f"{lc['ess']:.0f} effective draws)")
-    elif hetero and "dga" in usable:
+        comp.reasons.append(
+            "recommended: LCMCR, whose latent classes absorb individual heterogeneity; on 200 "
+            "simulated countries with heterogeneous visibility its 95% intervals covered the "
+            "truth in 61% of runs, against 14% for stepwise and 33% for dga "
+            "(benchmarks/mse_method_coverage.py)")
+        if lc.get("converged"):
+            comp.reasons.append(f"its chains converged (R-hat {lc['rhat']:.3f}, "
+                                f"{lc['ess']:.0f} effective draws)")
+        else:
+            comp.reasons.append(
+                f"but its chains have NOT converged (R-hat {lc['rhat']:.3f}, "
+                f"{lc['ess']:.0f} effective draws): the sampler moves between modes, so the "
+                "interval is wide; run longer (--burnin, --samples, --thin, --chains) before "
+                "quoting it, and read the stepwise and dga rows beside it")
+    elif "dga" in usable:
         comp.recommended = "dga"
-        why = ("LCMCR's chains did not converge" if lc is not None and "lcmcr" in usable
-               else "LCMCR could not run")
-        comp.reasons.append(f"recommended: dga (model averaging over list dependence), "
-                            f"because {why}")
+        comp.reasons.append("recommended: dga (model averaging over list dependence), because "
+                            "LCMCR could not run")
     elif "stepwise" in usable:
         comp.recommended = "stepwise"
         comp.reasons.append("recommended: stepwise log-linear (the reference method for list "
-                            "dependence and sparse tables)"
-                            + (" although heterogeneity was detected: no Bayesian method gave "
-                               "a reliable result" if hetero else ""))
+                            "dependence and sparse tables), because no Bayesian method ran")
     elif usable:
         comp.recommended = next(r["method"] for r in comp.rows if r["method"] in usable)
         comp.reasons.append(f"recommended: {comp.recommended}, the only kind that gave a number")

@@ -111,7 +111,9 @@ class ModelFit:
     def se_estimate(self) -> float:
         """Rcapture's delta-method standard error of N: sqrt(m0 + m0^2 V00)."""
         m0 = self.dark_figure
-        return math.sqrt(m0 + m0 * m0 * self._g().cov[0, 0])
+        var = m0 + m0 * m0 * self._g().cov[0, 0]
+        # a saturated or degenerate fit can give a negative variance: no standard error
+        return math.sqrt(var) if var >= 0 else math.nan
 
     def lognormal_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Model-conditional interval, dark figure log-normal (``estimatepopulation.0``)."""

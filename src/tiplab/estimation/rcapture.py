@@ -67,7 +67,9 @@ class GLMFit:
     @property
     def se_estimate(self) -> float:
         m0 = self.dark_figure
-        return math.sqrt(m0 + m0 * m0 * self.glm.cov[0, 0])
+        var = m0 + m0 * m0 * self.glm.cov[0, 0]
+        # a saturated or degenerate fit can give a negative variance: no standard error
+        return math.sqrt(var) if var >= 0 else math.nan
 
     @property
     def aic(self) -> float:

@@ -49,25 +49,35 @@ def test_bayesian_methods_return_an_ordinary_result() -> None:
         estimate(table, "dga", bayes={"K": 3})
 
 
-def test_no_heterogeneity_recommends_stepwise() -> None:
-    comp = compare_methods(independent(1), bayes={"lcmcr": SMALL_LCMCR})
+def test_without_heterogeneity_lcmcr_agrees_with_the_log_linear_models() -> None:
+    comp = compare_methods(independent(1), bayes={
+        "lcmcr": {"chains": 2, "burnin": 1000, "samples": 400, "thin": 4}})
     assert comp.heterogeneity["detected"] is False
-    assert comp.recommended == "stepwise"
     assert any("no individual heterogeneity" in r for r in comp.reasons)
+    assert comp.recommended == "lcmcr"
+    lc, sw = comp.row("lcmcr"), comp.row("stepwise")
+    assert lc is not None
+    assert sw is not None
+    assert lc["lower"] <= sw["estimate"] <= lc["upper"]
     assert {r["method"] for r in comp.rows} >= {"stepwise", "lcmcr", "dga", "main"}
 
 
-def test_heterogeneity_is_detected_and_moves_the_recommendation() -> None:
-    comp = compare_methods(two_classes(2), bayes={
-        "lcmcr": {"chains": 4, "burnin": 2000, "samples": 500, "thin": 5}})
+def test_heterogeneity_is_reported_and_non_convergence_is_never_silent() -> None:
+    comp = compare_methods(two_classes(2), bayes={"lcmcr": SMALL_LCMCR})
     assert comp.heterogeneity["detected"] is True
-    assert comp.recommended in ("lcmcr", "dga")
+    assert any("heterogeneity detected" in r for r in comp.reasons)
+    assert comp.recommended == "lcmcr"
     lc = comp.row("lcmcr")
     assert lc is not None
-    if comp.recommended == "lcmcr":
-        assert lc["converged"]
-    else:
-        assert "did not converge" in " ".join(comp.reasons)
+    if not lc["converged"]:
+        assert any("NOT converged" in r and "R-hat" in r for r in comp.reasons)
+
+
+def test_with_two_lists_only_the_log_linear_methods_remain() -> None:
+    table = CaptureTable.from_patterns("AB", [1, 2, 3], [400, 300, 100])
+    comp = compare_methods(table)
+    assert comp.recommended == "stepwise"
+    assert "3 lists" in (comp.row("lcmcr") or {}).get("error", "")
 
 
 def test_the_cli_estimates_with_lcmcr_and_compares_as_json() -> None:
