@@ -79,6 +79,9 @@ def _flag(key: dict[str, Any], observed: int, overlap: int, result: Any, error: 
     hi = result.interval[1]
     if hi is None or not math.isfinite(hi):
         return "the interval has no upper bound"
+    if result.fit.get("converged") is False:
+        return (f"the sampler's chains did not converge (R-hat {result.fit['rhat']:.2f}, "
+                f"{result.fit['ess']:.0f} effective draws): run longer before ranking it")
     return ""
 
 

@@ -165,6 +165,12 @@ class GapForm(forms.Form):
     nboot = forms.TypedChoiceField(
         label=_("Bootstrap replicates (interval)"), coerce=int, initial=200,
         choices=[(200, "200"), (1000, "1000"), (0, _("none (model-conditional interval)"))])
+    method = forms.ChoiceField(
+        label=_("Method"), required=False, initial="stepwise",
+        choices=[("stepwise", _("stepwise log-linear (fast)")),
+                 ("lcmcr", _("latent classes, LCMCR (heterogeneity; minutes)"))],
+        help_text=_("LCMCR absorbs differences in how visible people are; its credible "
+                    "interval needs no bootstrap."))
 
     def clean_by(self) -> list[str]:
         by = list(self.cleaned_data.get("by") or [])

@@ -34,12 +34,16 @@ STRATA = {
 }
 
 
-def params_for(by: list[str], nboot: int) -> dict[str, Any]:
-    """What the result depends on: the strata, the bootstrap, the data and the linkage."""
+def params_for(by: list[str], nboot: int, method: str = "stepwise") -> dict[str, Any]:
+    """What the result depends on: the strata, the method and its bootstrap, the data and
+    the linkage (the method is left out for stepwise, the key results were first kept by)."""
     snap = services.snapshot()
-    return {"by": [b for b in STRATA if b in by], "nboot": int(nboot),
-            "data_version": snap.data_version,
-            "linkage": snap.linkage.tag if snap.linkage else ""}
+    out = {"by": [b for b in STRATA if b in by], "nboot": int(nboot),
+           "data_version": snap.data_version,
+           "linkage": snap.linkage.tag if snap.linkage else ""}
+    if method != "stepwise":
+        out["method"] = method
+    return out
 
 
 def key_of(params: dict[str, Any]) -> str:
@@ -103,7 +107,9 @@ def compute(ctx: Any) -> dict[str, Any]:
     except Exception as e:  # no designation, no records: said on the page
         raise JobFailure(str(e)) from e
     ctx.progress("estimating every stratum", 0.15)
-    result = detection_gap(persons, GapSettings(by=tuple(p["by"]), nboot=int(p["nboot"])),
+    settings = GapSettings(by=tuple(p["by"]), nboot=int(p["nboot"]),
+                           method=p.get("method", "stepwise"))
+    result = detection_gap(persons, settings,
                            population=population(), data_version=engine.data_version,
                            unit=unit)
     return {"gap": result.to_dict(), "strata": result.table.num_rows}
@@ -183,8 +189,8 @@ def register_jobs() -> None:
     from tiplab_web.jobs.kernel import JobKind, register
 
     def result_url(job: Any) -> str:
-        query = urlencode({"by": job.params.get("by", []), "nboot": job.params.get("nboot")},
-                          doseq=True)
+        query = urlencode({"by": job.params.get("by", []), "nboot": job.params.get("nboot"),
+                           "method": job.params.get("method", "stepwise")}, doseq=True)
         return f"{reverse('insights:gap')}?{query}"
 
     register(JobKind(name=JOB_KIND, run=compute, label=gettext_lazy("Detection gap"),

@@ -318,7 +318,8 @@ def _gap(request: HttpRequest) -> tuple[Any, dict[str, Any] | None]:
     form = bind(GapForm, request.GET)
     if not form.is_valid():
         return form, None
-    return form, gaps.params_for(form.cleaned_data["by"], form.cleaned_data["nboot"])
+    return form, gaps.params_for(form.cleaned_data["by"], form.cleaned_data["nboot"],
+                                 form.cleaned_data.get("method") or "stepwise")
 
 
 @require_http_methods(["GET", "POST"])

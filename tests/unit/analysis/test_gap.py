@@ -151,3 +151,21 @@ def test_the_cli_table_ranks_reliable_strata_first_with_intervals(tmp_path, monk
     assert first["region_of_exploitation"] in lines[0]
     assert f"{first['gap']:,.0f} [{first['gap_low']:,.0f}–{first['gap_high']:,.0f}]" in lines[0]
     assert "All strata pooled" in out.output
+
+
+def test_a_bayesian_method_works_per_stratum_and_non_convergence_is_a_flag(monkeypatch) -> None:
+    from tiplab.estimation import api
+
+    persons, _ = population(seed=7, strata=3)
+    real = api._bayesian
+
+    def short(table, method, level, seed, bayes, warnings):
+        return real(table, method, level, seed, {"chains": 2, "burnin": 0, "samples": 10,
+                                                 "thin": 1}, warnings)
+
+    monkeypatch.setattr(api, "_bayesian", short)
+    r = detection_gap(persons, GapSettings(method="lcmcr"))
+    rows = r.table.to_pylist()
+    assert all(row["model"].startswith("latent classes") for row in rows)
+    assert any("did not converge" in row["flag"] for row in rows)
+    assert all(row["rank_gap"] is None for row in rows if "did not converge" in row["flag"])
