@@ -46,7 +46,7 @@ def test_uk_five_lists_stepwise_gives_the_published_estimate(client_as, world):
     path = services.tables_dir() / UK5
     assert run.input_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
     assert run.parameters == {"method": "stepwise", "nboot": 200, "seed": 1234, "by": [],
-                              "pool_below": 0, "sensitivity": False}
+                              "pool_below": 0, "sensitivity": False, "compare": False}
     entry = AuditEntry.objects.get(action="estimates.run")
     assert entry.object_id == str(run.pk)
     assert entry.details["sha256"] == run.input_sha256
@@ -259,3 +259,23 @@ def test_the_estimate_list_filters_and_hides_failed_runs(client_as, world):
     assert listed(kind="link_run") == set()
     assert listed(kind="practice", status="all") == {good.pk, failed.pk}
     assert "1 failed run is hidden" in client.get(reverse("estimates:runs")).content.decode()
+
+
+def test_bayesian_methods_and_the_comparison_on_the_page(client_as, world, monkeypatch):
+    from tiplab.estimation import api
+
+    real = api._bayesian
+    monkeypatch.setattr(api, "_bayesian", lambda t, m, lv, sd, b, w: real(
+        t, m, lv, sd, {"chains": 2, "burnin": 200, "samples": 100, "thin": 2}
+        if m == "lcmcr" else b, w))
+    client = client_as("analyst")
+    run = _post(client, input_kind="shipped", shipped="kosovo_1999_4lists.csv", method="dga",
+                compare="on")
+    assert run.overall["interval_type"] == "posterior credible interval"
+    comparison = run.result["comparison"]
+    assert comparison["recommended"] == "lcmcr"
+    assert {m["method"] for m in comparison["methods"]} >= {"stepwise", "lcmcr", "dga"}
+    html = client.get(reverse("estimates:run", args=[run.pk])).content.decode()
+    assert 'id="comparison-table"' in html
+    assert "Recommended: lcmcr" in html
+    assert "R-hat" in html

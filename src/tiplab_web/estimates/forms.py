@@ -38,6 +38,10 @@ class EstimateForm(forms.Form):
     seed = forms.IntegerField(label=_("Seed"), initial=1234, min_value=0)
     sensitivity = forms.BooleanField(label=_("Sensitivity table across methods"),
                                      required=False, initial=True)
+    compare = forms.BooleanField(
+        label=_("Compare every method, with a recommendation (LCMCR and dga included)"),
+        required=False, initial=False,
+        help_text=_("Adds about ten seconds: the latent-class sampler runs its chains."))
 
     def __init__(self, *args: Any, link_runs: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -69,4 +73,4 @@ class EstimateForm(forms.Form):
         d = self.cleaned_data
         return {"method": d["method"], "nboot": d["nboot"], "seed": d["seed"],
                 "by": list(d.get("by") or []), "pool_below": d.get("pool_below") or 0,
-                "sensitivity": bool(d.get("sensitivity"))}
+                "sensitivity": bool(d.get("sensitivity")), "compare": bool(d.get("compare"))}

@@ -46,6 +46,9 @@ METHOD_LABELS = {
     "bic": gettext_lazy("Average of log-linear models by BIC"),
     "downhill": gettext_lazy("Downhill search over log-linear models"),
     "main": gettext_lazy("Independence model (main effects only)"),
+    "lcmcr": gettext_lazy("Latent classes, LCMCR (Manrique-Vallier 2016; Bayesian)"),
+    "dga": gettext_lazy("Average over decomposable graphs, dga (Madigan & York 1997; "
+                        "Bayesian)"),
     "fixed": gettext_lazy("Log-linear model given by the user"),
     "rcapture-M0": gettext_lazy("Closed model M0 (equal capture probabilities)"),
     "rcapture-Mt": gettext_lazy("Closed model Mt (capture probability varies by list)"),
@@ -217,6 +220,11 @@ def execute(run: EstimationRun, ctx: Any) -> None:
         from tiplab.estimation.charts import estimates_chart
 
         charts["methods"] = estimates_chart(sens)
+    if p.get("compare"):
+        from tiplab.estimation.compare import compare_methods
+
+        ctx.progress("every method, and a recommendation", 0.8)
+        result["comparison"] = compare_methods(table, seed=int(p.get("seed") or 1234)).to_dict()
     ctx.progress("drawing the charts", 0.9)
     write_charts(run, charts)
     result["charts"] = sorted(charts)

@@ -122,6 +122,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "designation": designation, "why_not": why_not,
         "can_designate": can(request.user, "estimates.designate"),
         "sensitivity": (run.result.get("sensitivity") or {}).get("rows", []),
+        "comparison": run.result.get("comparison"),
         "charts": run.result.get("charts", []),
         "can_run": can(request.user, "estimates.run"),
         **target_context(request, run, reverse("estimates:run", args=[run.pk]))})
