@@ -35,7 +35,8 @@ def estimate_command(
              "or .csv with person_id,sources).")],
     method: Annotated[str, typer.Option(
         help="stepwise | aic-stepwise | bic | downhill | main | fixed | rcapture-M0, "
-             "rcapture-Mt, rcapture-Mh-Chao, rcapture-Mth-Darroch, ... | lcmcr | dga "
+             "rcapture-Mt, rcapture-Mh-Chao, rcapture-Mth-Darroch, ... | lcmcr | dga | "
+             "bayes-threshold "
              "(Bayesian: posterior median and credible interval)")] = "stepwise",
     model: Annotated[str | None, typer.Option(
         help="Model for --method fixed, e.g. '1*2,2*3'.")] = None,
@@ -69,6 +70,11 @@ def estimate_command(
     max_missing: Annotated[int | None, typer.Option(
         "--max-missing", help="dga: top of the range of unobserved counts (default 30 n).")
     ] = None,
+    prior_variance: Annotated[float, typer.Option(
+        "--prior-variance", help="bayes-threshold: prior variance of the interactions.")
+    ] = 1.0,
+    threshold: Annotated[float, typer.Option(
+        help="bayes-threshold: keep interactions with |mean|/sd at least this.")] = 2.0,
     workers: Annotated[int, typer.Option(help="Processes for the bootstrap.")] = 1,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Write JSON, HTML report and charts to this folder.")] = None,
@@ -94,7 +100,8 @@ def estimate_command(
             "lcmcr": {"K": classes, "chains": chains, "burnin": burnin, "samples": samples,
                       "thin": thin},
             "dga": {k: v for k, v in (("delta", delta), ("max_missing", max_missing))
-                    if v is not None}}
+                    if v is not None},
+            "bayes-threshold": {"prior_variance": prior_variance, "threshold": threshold}}
         kw: dict[str, Any] = {"model": model, "pthresh": pthresh, "maxorder": maxorder,
                               "nboot": nboot, "seed": seed, "workers": workers}
         if method in bayes:

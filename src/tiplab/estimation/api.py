@@ -37,7 +37,7 @@ FloatArray = npt.NDArray[np.float64]
 log = logging.getLogger("tiplab.estimation")
 
 #: Bayesian methods: the posterior median and an equal-tailed credible interval
-BAYESIAN = ("lcmcr", "dga")
+BAYESIAN = ("lcmcr", "dga", "bayes-threshold")
 METHODS = ("stepwise", "aic-stepwise", "bic", "downhill", "main", "fixed",
            *(f"rcapture-{m}" for m in CLOSED_MODELS), *BAYESIAN)
 
@@ -390,6 +390,17 @@ def estimate(
     )
 
 
+def _settings(cls: Any, method: str, bayes: dict[str, Any], level: float,
+              seed: int | None) -> Any:
+    """``cls`` (a settings dataclass) from ``bayes``, refusing names it does not have."""
+    known = set(cls.__dataclass_fields__) - {"seed", "level"}
+    unknown = sorted(set(bayes) - known)
+    if unknown:
+        raise EstimationError(f"{method}: unknown setting(s) {', '.join(unknown)} "
+                              f"(known: {', '.join(sorted(known))})")
+    return cls(**{**bayes, "level": level, "seed": 1234 if seed is None else seed})
+
+
 def _bayesian(table: CaptureTable, method: str, level: float, seed: int | None,
               bayes: dict[str, Any], warnings: list[str]) -> MSEResult:
     """lcmcr or dga as an :class:`MSEResult`: the posterior median, the equal-tailed credible
@@ -398,25 +409,30 @@ def _bayesian(table: CaptureTable, method: str, level: float, seed: int | None,
     if method == "lcmcr":
         from tiplab.estimation.lcmcr import LCMCRSettings, lcmcr
 
-        known = set(LCMCRSettings.__dataclass_fields__)
-        unknown = sorted(set(bayes) - known)
-        if unknown:
-            raise EstimationError(f"lcmcr: unknown setting(s) {', '.join(unknown)} "
-                                  f"(known: {', '.join(sorted(known))})")
-        ls = LCMCRSettings(**{**bayes, "level": level,
-                              "seed": 1234 if seed is None else seed})
+        ls = _settings(LCMCRSettings, method, bayes, level, seed)
         r = lcmcr(table, ls)
         settings.update(ls.to_dict())
         point, interval = r.median, r.interval(level)
         model = f"latent classes (at most K = {ls.K})"
-        fit = {"rhat": r.rhat, "ess": r.ess, "converged": r.converged,
-               "seconds": r.seconds, "ess_per_second": r.ess_per_second}
+        fit: dict[str, Any] = {"rhat": r.rhat, "ess": r.ess, "converged": r.converged,
+                               "seconds": r.seconds, "ess_per_second": r.ess_per_second}
         details: dict[str, Any] = {
             "k_star_median": float(np.median(r.kstar_draws)),
             "draws_quantiles": {str(q): float(np.quantile(r.draws, q))
                                 for q in (0.025, 0.1, 0.5, 0.9, 0.975)},
             "trace": r.n_draws.tolist() if r.n_draws.size <= 20_000 else None}
         warnings += r.warnings
+    elif method == "bayes-threshold":
+        from tiplab.estimation.bayesthresh import ThresholdSettings, bayes_threshold
+
+        ts = _settings(ThresholdSettings, method, bayes, level, seed)
+        b = bayes_threshold(table, ts)
+        settings.update(ts.to_dict())
+        point, interval = b.median, b.interval(level)
+        model = "main effects + " + ", ".join(b.kept) if b.kept else "main effects"
+        fit = {"acceptance": list(b.acceptance)}
+        details = {"pairs": b.pairs}
+        warnings += b.warnings
     else:
         from tiplab.estimation.dga import dga
 

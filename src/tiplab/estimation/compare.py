@@ -1,7 +1,8 @@
 """Every applicable method on one table, and a recommended estimate with its reasons.
 
 ``compare_methods`` runs the log-linear reference (stepwise), the independence model, the
-Rcapture heterogeneity models (Mth: Chao, Darroch, Poisson2), LCMCR and dga (3-5 lists), and
+Rcapture heterogeneity models (Mth: Chao, Darroch, Poisson2), Silverman's Bayesian
+thresholding, LCMCR and dga (3-5 lists), and
 writes the recommendation out in words. The rules (docs/estimation.md, "Choosing a
 method"), set by the coverage benchmark on simulated countries:
 
@@ -30,7 +31,7 @@ from tiplab.estimation.table import CaptureTable
 
 #: methods compared, in the order of the table
 COMPARED = ("stepwise", "main", "rcapture-Mt", "rcapture-Mth-Chao", "rcapture-Mth-Darroch",
-            "rcapture-Mth-Poisson2", "lcmcr", "dga")
+            "rcapture-Mth-Poisson2", "bayes-threshold", "lcmcr", "dga")
 HETEROGENEITY_AIC = 2.0
 
 

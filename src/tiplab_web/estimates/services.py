@@ -49,6 +49,8 @@ METHOD_LABELS = {
     "lcmcr": gettext_lazy("Latent classes, LCMCR (Manrique-Vallier 2016; Bayesian)"),
     "dga": gettext_lazy("Average over decomposable graphs, dga (Madigan & York 1997; "
                         "Bayesian)"),
+    "bayes-threshold": gettext_lazy("Bayesian thresholding of the pairwise model "
+                                    "(Silverman 2020)"),
     "fixed": gettext_lazy("Log-linear model given by the user"),
     "rcapture-M0": gettext_lazy("Closed model M0 (equal capture probabilities)"),
     "rcapture-Mt": gettext_lazy("Closed model Mt (capture probability varies by list)"),

@@ -1,0 +1,57 @@
+"""Silverman's Bayesian thresholding: with a vague prior and no thresholding it is the
+likelihood's answer; on data with one real dependence it keeps that pair; it is seeded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tiplab.estimation import CaptureTable, EstimationError, estimate
+from tiplab.estimation.bayesthresh import ThresholdSettings, bayes_threshold
+
+
+def dependent(seed: int, n_true: int = 4000) -> CaptureTable:
+    """Four lists; being on A raises the chance of being on B (a referral), nothing else."""
+    rng = np.random.default_rng(seed)
+    a = rng.random(n_true) < 0.3
+    b = rng.random(n_true) < np.where(a, 0.6, 0.15)
+    c = rng.random(n_true) < 0.25
+    d = rng.random(n_true) < 0.2
+    caught = np.column_stack([a, b, c, d])
+    counts = np.bincount(caught @ (1 << np.arange(4)), minlength=16)
+    return CaptureTable.from_patterns("ABCD", range(1, 16), counts[1:])
+
+
+def test_a_vague_prior_without_thresholding_gives_the_maximum_likelihood_answer() -> None:
+    table = dependent(1)
+    r = bayes_threshold(table, ThresholdSettings(prior_variance=1e6, threshold=0.0,
+                                                 draws=20_000))
+    assert len(r.kept) == 6  # every pair
+    mle = estimate(table, "fixed", model="1*2,1*3,1*4,2*3,2*4,3*4", nboot=0)
+    assert r.median == pytest.approx(mle.estimate, rel=0.03)
+
+
+def test_it_keeps_the_real_dependence_and_covers_n() -> None:
+    covered, kept_ab = 0, 0
+    for seed in range(6):
+        r = bayes_threshold(dependent(seed), ThresholdSettings(seed=seed))
+        lo, hi = r.interval()
+        covered += lo <= 4000 <= hi
+        kept_ab += "A:B" in r.kept
+        assert 0.15 < r.acceptance[1] < 0.5
+    assert kept_ab == 6
+    assert covered >= 5
+
+
+def test_seeded_and_refuses_what_it_cannot_use() -> None:
+    table = dependent(2)
+    a = bayes_threshold(table, ThresholdSettings(draws=500, seed=3))
+    b = bayes_threshold(table, ThresholdSettings(draws=500, seed=3))
+    np.testing.assert_array_equal(a.n_draws, b.n_draws)
+    with pytest.raises(EstimationError, match="at least 3 lists"):
+        bayes_threshold(CaptureTable.from_patterns("AB", [1, 2, 3], [5, 6, 2]))
+    with pytest.raises(EstimationError, match="unknown setting"):
+        estimate(table, "bayes-threshold", bayes={"tau": 2})
+    r = estimate(table, "bayes-threshold", seed=4)
+    assert r.interval_type == "posterior credible interval"
+    assert "A:B" in r.model
