@@ -75,6 +75,9 @@ def estimate_command(
     ] = 1.0,
     threshold: Annotated[float, typer.Option(
         help="bayes-threshold: keep interactions with |mean|/sd at least this.")] = 2.0,
+    order3: Annotated[bool, typer.Option(
+        "--order3", help="bayes-threshold: also try three-list terms whose pairs "
+                         "survived.")] = False,
     workers: Annotated[int, typer.Option(help="Processes for the bootstrap.")] = 1,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Write JSON, HTML report and charts to this folder.")] = None,
@@ -101,7 +104,8 @@ def estimate_command(
                       "thin": thin},
             "dga": {k: v for k, v in (("delta", delta), ("max_missing", max_missing))
                     if v is not None},
-            "bayes-threshold": {"prior_variance": prior_variance, "threshold": threshold}}
+            "bayes-threshold": {"prior_variance": prior_variance, "threshold": threshold,
+                                "order3": order3}}
         kw: dict[str, Any] = {"model": model, "pthresh": pthresh, "maxorder": maxorder,
                               "nboot": nboot, "seed": seed, "workers": workers}
         if method in bayes:

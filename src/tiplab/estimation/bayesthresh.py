@@ -41,6 +41,9 @@ class ThresholdSettings:
     #: (Roberts, Gelman & Gilks 1997). MCMCpack's MCMCpoisson uses 1.1, which accepts only a
     #: few per cent of proposals with the 21 parameters of a 6-list pairwise model
     tune: float | None = None
+    #: MultipleSystemsEstimation's optional order-3 stage: triples whose three pairs survived
+    #: are fitted with the kept pairs and thresholded the same way
+    order3: bool = False
     seed: int = 1234
     level: float = 0.95
 
@@ -54,9 +57,9 @@ class ThresholdResult:
     observed: int
     settings: ThresholdSettings
     n_draws: FloatArray
-    #: every pair: posterior mean, sd and |mean| / sd in the first fit; whether it was kept
+    #: every interaction tried: posterior mean, sd and |mean| / sd; whether it was kept
     pairs: list[dict[str, Any]]
-    acceptance: tuple[float, float]
+    acceptance: tuple[float, ...]
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -70,13 +73,28 @@ class ThresholdResult:
 
     @property
     def kept(self) -> list[str]:
-        return [p["pair"] for p in self.pairs if p["kept"]]
+        return [p["term"] for p in self.pairs if p["kept"]]
 
 
-def _design(table: CaptureTable, pairs: list[tuple[int, int]]) -> FloatArray:
+def _design(table: CaptureTable, terms: list[tuple[int, ...]]) -> FloatArray:
+    """Intercept, main effects and the interaction terms (tuples of lists)."""
     bits = ((table.patterns[:, None] >> np.arange(table.t)) & 1).astype(np.float64)
-    cols = [np.ones(len(bits)), *bits.T, *[bits[:, a] * bits[:, b] for a, b in pairs]]
+    cols = [np.ones(len(bits)), *bits.T,
+            *[np.prod(bits[:, list(term)], axis=1) for term in terms]]
     return np.column_stack(cols)
+
+
+def _threshold(table: CaptureTable, terms: list[tuple[int, ...]], draws: FloatArray,
+               s: ThresholdSettings) -> list[dict[str, Any]]:
+    stats = []
+    for k, term in enumerate(terms):
+        col = draws[:, 1 + table.t + k]
+        sd = float(col.std(ddof=1))
+        ratio = abs(float(col.mean())) / sd if sd > 0 else math.inf
+        stats.append({"term": ":".join(table.names[i] for i in term),
+                      "mean": float(col.mean()), "sd": sd, "ratio": ratio,
+                      "kept": ratio >= s.threshold})
+    return stats
 
 
 def _sample(x: FloatArray, y: FloatArray, penalised: FloatArray, v: float,
@@ -136,27 +154,35 @@ def bayes_threshold(table: CaptureTable,
         raise EstimationError("Bayesian thresholding: prior_variance must be positive, draws "
                               "at least 100, burnin not negative.")
     rng = np.random.default_rng(s.seed)
-    pairs = list(combinations(range(table.t), 2))
+    pairs: list[tuple[int, ...]] = list(combinations(range(table.t), 2))
     y = table.counts.astype(np.float64)
-    x = _design(table, pairs)
-    penal = np.array([False] * (1 + table.t) + [True] * len(pairs))
-    draws, acc1 = _sample(x, y, penal, s.prior_variance, s, rng)
-    stats = []
-    for k, (a, b) in enumerate(pairs):
-        col = draws[:, 1 + table.t + k]
-        sd = float(col.std(ddof=1))
-        ratio = abs(float(col.mean())) / sd if sd > 0 else math.inf
-        stats.append({"pair": f"{table.names[a]}:{table.names[b]}", "mean": float(col.mean()),
-                      "sd": sd, "ratio": ratio, "kept": ratio >= s.threshold})
+
+    def fit(terms: list[tuple[int, ...]]) -> tuple[FloatArray, float]:
+        penal = np.array([False] * (1 + table.t) + [True] * len(terms))
+        return _sample(_design(table, terms), y, penal, s.prior_variance, s, rng)
+
+    draws, acc1 = fit(pairs)
+    stats = _threshold(table, pairs, draws, s)
     kept = [p for p, st in zip(pairs, stats, strict=True) if st["kept"]]
-    x2 = _design(table, kept)
-    penal2 = np.array([False] * (1 + table.t) + [True] * len(kept))
-    draws2, acc2 = _sample(x2, y, penal2, s.prior_variance, s, rng)
+    rates = [("first", acc1)]
+    if s.order3:
+        # a triple is eligible only if its three pairs survived (MultipleSystemsEstimation)
+        triples: list[tuple[int, ...]] = [
+            t for t in combinations(range(table.t), 3)
+            if all(p in kept for p in combinations(t, 2))]
+        if triples:
+            draws3, acc3 = fit(kept + triples)
+            rates.append(("order-3", acc3))
+            tstats = _threshold(table, kept + triples, draws3, s)[len(kept):]
+            stats += tstats
+            kept += [t for t, st in zip(triples, tstats, strict=True) if st["kept"]]
+    draws2, acc2 = fit(kept)
+    rates.append(("final", acc2))
     n_draws = table.n + np.exp(draws2[:, 0])
     warnings = []
-    for name, rate in (("first", acc1), ("second", acc2)):
+    for name, rate in rates:
         if not 0.1 <= rate <= 0.7:
             warnings.append(f"the {name} Metropolis chain accepted {rate:.0%} of its proposals "
                             "(expected 10-70%): change tune")
-    return ThresholdResult(list(table.names), int(table.n), s, n_draws, stats, (acc1, acc2),
-                           warnings)
+    return ThresholdResult(list(table.names), int(table.n), s, n_draws, stats,
+                           tuple(r for _n, r in rates), warnings)

@@ -55,3 +55,19 @@ def test_seeded_and_refuses_what_it_cannot_use() -> None:
     r = estimate(table, "bayes-threshold", seed=4)
     assert r.interval_type == "posterior credible interval"
     assert "A:B" in r.model
+
+
+def test_the_order_3_stage_only_tries_triples_whose_pairs_survived() -> None:
+    from mse_helpers import load
+
+    table = load("kosovo_1999_4lists.csv")
+    plain = bayes_threshold(table, ThresholdSettings(draws=3000))
+    r = bayes_threshold(table, ThresholdSettings(draws=3000, order3=True))
+    pairs = set(plain.kept)
+    assert pairs == {k for k in r.kept if k.count(":") == 1}
+    triples = [p for p in r.pairs if p["term"].count(":") == 2]
+    assert triples  # Kosovo has triples whose pairs all survive
+    for t in triples:
+        a, b, c = t["term"].split(":")
+        assert {f"{a}:{b}", f"{a}:{c}", f"{b}:{c}"} <= pairs
+    assert len(r.acceptance) == 3
