@@ -71,3 +71,29 @@ def test_the_order_3_stage_only_tries_triples_whose_pairs_survived() -> None:
         a, b, c = t["term"].split(":")
         assert {f"{a}:{b}", f"{a}:{c}", f"{b}:{c}"} <= pairs
     assert len(r.acceptance) == 3
+
+
+@pytest.mark.parametrize("case", range(3))
+def test_kosovo_as_multiple_systems_estimation_prints_it(case: int) -> None:
+    """The package's vignette (tests/results/mse/bayesian.py): the same interactions kept,
+    the threshold statistics and the posterior within Monte Carlo error (our random-walk
+    Metropolis against MCMCpack's, 10,000 draws each; over seeds 1-5 our pairwise-stage
+    median varies by about 0.5% and its limits by 1%)."""
+    from mse_helpers import load
+
+    from results.mse.bayesian import KOSOVO_BAYES_THRESHOLD
+
+    settings, median, (lo, hi), kept, statistics = KOSOVO_BAYES_THRESHOLD[case]
+    r = bayes_threshold(load("kosovo_1999_4lists.csv"), ThresholdSettings(**settings))
+    ours = {p["term"]: p["ratio"] for p in r.pairs}
+    for term, published in statistics.items():
+        # a triple's statistic is noisier: over seeds 1-6 ours is 3.84-4.24 for EXH:ABA:OSCE
+        # with 10,000 draws and 3.86-4.05 with 50,000 against the vignette's single 4.26
+        tolerance = 0.5 if term.count(":") == 2 else 0.1 * published + 0.3
+        assert abs(ours[term] - published) <= tolerance, term
+    # at threshold 2.5 the triple EXH:OSCE:HRW (2.45 published) sits on the threshold: with
+    # the default seed it falls below it as in the vignette; other seeds keep it
+    assert set(r.kept) == kept
+    assert r.median == pytest.approx(median, rel=0.03)
+    assert r.interval()[0] == pytest.approx(lo, rel=0.03)
+    assert r.interval()[1] == pytest.approx(hi, rel=0.03)

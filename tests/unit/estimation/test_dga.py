@@ -1,9 +1,7 @@
 """dga: Bayesian model averaging over decomposable graphs (Madigan & York 1997).
 
-Reference: the R package dga (cran/dga, tests/testthat/test-BMAfunctions.R, "3 lists example
-against Madigan and York"): on M&Y's 3-list table with delta = 1, the grid 1..300 and their
-negative-binomial prior, the top model has posterior probability 0.37, Bayes estimate
-(E[1/N] / E[1/N^2]) 731 and mode 729; averaged over the models, 731 and mode 728.
+Reference figures, with their sources, are in tests/results/mse/bayesian.py: Madigan & York's
+3-list example as the R package dga tests it, and MSETools' dga on the UK 5-list table.
 """
 
 from __future__ import annotations
@@ -15,10 +13,15 @@ import pytest
 from mse_helpers import load
 from scipy.special import gammaln
 
+from results.mse.bayesian import (
+    MY_3,
+    MY_AVERAGED,
+    MY_PRIOR_NEGBIN,
+    MY_TOP_MODEL,
+    UK5_DGA,
+)
 from tiplab.estimation import CaptureTable, EstimationError
 from tiplab.estimation.dga import decomposable_graphs, dga, log_posterior
-
-MY_3 = [0, 60, 49, 4, 247, 112, 142, 12]
 
 
 def _normalise(w: np.ndarray) -> np.ndarray:
@@ -38,18 +41,18 @@ def test_madigan_and_york_three_list_example_as_in_the_dga_package() -> None:
     table = CaptureTable.from_patterns(("A", "B", "C"), range(8), MY_3)
     grid = np.arange(1, 301, dtype=float)
     n_total = grid + sum(MY_3)
-    a, b = 13.14, 55.17
+    a, b = MY_PRIOR_NEGBIN
     prior = (n_total * np.log(b) - (n_total + a) * np.log(1 + b) + gammaln(n_total + a)
              - gammaln(n_total + 1) - gammaln(a))
     w, _graphs = log_posterior(table, grid, 1.0, prior)
     p = _normalise(w)
     top = p[np.argmax(p.sum(axis=1))]
-    assert round(top.sum(), 2) == 0.37
-    assert round((top / n_total).mean() / (top / n_total ** 2).mean()) == 731
-    assert n_total[np.argmax(top)] == 729
+    assert round(top.sum(), 2) == MY_TOP_MODEL["probability"]
+    assert round((top / n_total).mean() / (top / n_total ** 2).mean()) == MY_TOP_MODEL["bayes"]
+    assert n_total[np.argmax(top)] == MY_TOP_MODEL["mode"]
     avg = p.sum(axis=0)
-    assert round((avg / n_total).mean() / (avg / n_total ** 2).mean()) == 731
-    assert n_total[np.argmax(avg)] == 728
+    assert round((avg / n_total).mean() / (avg / n_total ** 2).mean()) == MY_AVERAGED["bayes"]
+    assert n_total[np.argmax(avg)] == MY_AVERAGED["mode"]
 
 
 def _brute_force_log_ml(y: np.ndarray, cliques: list[tuple[int, ...]],
@@ -149,10 +152,11 @@ def test_uk_five_lists_as_msetools_reports_it() -> None:
     w, _graphs = log_posterior(table, grid, 2.0 ** -5)
     cdf = np.cumsum(_normalise(w).sum(axis=0))
     n_total = grid + table.n
-    assert [n_total[np.argmax(cdf > q)] for q in (0.5, 0.025, 0.975)] == [23016, 10408, 33481]
+    published = [UK5_DGA["median"], *UK5_DGA["interval"]]
+    assert [n_total[np.argmax(cdf > q)] for q in (0.5, 0.025, 0.975)] == published
     # the default (every integer where the posterior has mass) agrees to the coarse grid's
     # resolution (30 n / 1,000 = 82)
     r = dga(table)
-    assert abs(r.median - 23016) <= 82
-    assert abs(r.interval()[0] - 10408) <= 82
-    assert abs(r.interval()[1] - 33481) <= 82
+    assert abs(r.median - published[0]) <= 82
+    assert abs(r.interval()[0] - published[1]) <= 82
+    assert abs(r.interval()[1] - published[2]) <= 82
