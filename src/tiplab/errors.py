@@ -109,3 +109,19 @@ class ArchiveDamaged(BackupError):
 
 class RestoreTargetNotEmpty(BackupError):
     """A restore was asked into a data directory, key directory or database holding data."""
+
+
+class ProblemsError(TiplabError):
+    """A document with one or more problems, each naming its line and field; the message
+    lists them all."""
+
+    def __init__(self, problems: list[str] | tuple[str, ...], *,
+                 path: str | None = None) -> None:
+        self.problems = list(problems)
+        self.path = path
+        head = f"{path}: " if path else ""
+        if len(self.problems) == 1:
+            super().__init__(head + self.problems[0])
+        else:
+            super().__init__(head + f"{len(self.problems)} problems:\n"
+                             + "\n".join(f"  - {p}" for p in self.problems))

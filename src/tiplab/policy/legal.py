@@ -46,7 +46,7 @@ from typing import Any
 
 import yaml
 
-from tiplab.errors import TiplabError
+from tiplab.errors import ProblemsError
 
 ANSWERS = ("yes", "partial", "no", "not_applicable", "unknown")
 ANSWER_LABELS = {"yes": "Yes", "partial": "Partly", "no": "No",
@@ -66,18 +66,8 @@ WHY = {
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
 
 
-class LegalError(TiplabError):
+class LegalError(ProblemsError):
     """An instrument or assessment is malformed; the message names the file, line and field."""
-
-    def __init__(self, problems: Sequence[str], *, path: str | None = None) -> None:
-        self.problems = list(problems)
-        self.path = path
-        head = f"{path}: " if path else ""
-        if len(self.problems) == 1:
-            super().__init__(head + self.problems[0])
-        else:
-            super().__init__(head + f"{len(self.problems)} problems:\n" +
-                             "\n".join(f"  - {p}" for p in self.problems))
 
 
 # -- instruments ------------------------------------------------------------------------------
@@ -190,26 +180,10 @@ def _where(node: yaml.Node | None, path: str) -> str:
 
 def _parse(source: str | Path, name: str | None) -> tuple[yaml.Node | None, Any, str | None,
                                                           Path | None]:
-    """YAML text, or a file named by a path (a ``str`` without a newline ending in .yaml or
-    .yml is a path): its node tree (for line numbers), its data, its name for messages."""
-    path: Path | None = None
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
-                                    and source.lower().endswith((".yaml", ".yml"))):
-        path = Path(source)
-        name = name or str(path)
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as e:
-            raise LegalError([f"cannot read the file: {e}"], path=name) from e
-    else:
-        text = str(source)
-    try:
-        return yaml.compose(text), yaml.safe_load(text), name, path
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise LegalError([f"{where}not valid YAML ({getattr(e, 'problem', e)})"],
-                         path=name) from e
+    """YAML text, or a file named by a path: its node tree, data, name and path."""
+    from tiplab.policy.files import read_yaml
+
+    return read_yaml(source, name, lambda problems, where: LegalError(problems, path=where))
 
 
 def load_instrument(source: str | Path, *, name: str | None = None,
@@ -914,19 +888,9 @@ class LegalLibrary:
         return [a for a in found if instrument is None or a.instrument == instrument]
 
     def _write(self, path: Path, text: str) -> Path:
-        import os
-        import tempfile
+        from tiplab.policy.files import write_text_whole
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_text_whole(path, text)
 
     def add_instrument(self, instrument: Instrument) -> Path:
         current = self.instruments().get(instrument.id)
