@@ -185,6 +185,10 @@ from tiplab_web.jobs.api import router as jobs_router  # noqa: E402 - needs ``re
 
 api.add_router("/jobs/", jobs_router)
 
+from tiplab_web.plans.api import router as plans_router  # noqa: E402 - needs ``require`` above
+
+api.add_router("/plans/", plans_router)
+
 # Data-submission endpoints of the cases app, when it provides them.
 if importlib.util.find_spec("tiplab_web.cases.api") is not None:
     from tiplab_web.cases.api import router as cases_router

@@ -24,6 +24,7 @@ urlpatterns = [
     path("estimates/", include("tiplab_web.estimates.urls")),
     path("insights/", include("tiplab_web.insights.urls")),
     path("assessment/", include("tiplab_web.assessment.urls")),
+    path("plans/", include("tiplab_web.plans.urls")),
     path("jobs/", include("tiplab_web.jobs.urls")),
 ]
 

@@ -46,6 +46,9 @@ class Rung:
     api: bool = False
     ok: tuple[int, ...] = (200, 302)
     note: str = ""
+    #: roles refused with another status than ``denied`` (a token holder without the
+    #: capability gets 403 where roles without tokens get 401)
+    denied_for: tuple[tuple[str, int], ...] = ()
 
     @property
     def id(self) -> str:
@@ -335,4 +338,71 @@ LADDER += [
     Rung("assessment:export", allowed=LEGAL_VIEW, kwargs=_as.export_kwargs, outsider=True),
     Rung("assessment:gaps_csv", allowed=LEGAL_VIEW, kwargs=_as.assessment_kwargs,
          outsider=True),
+]
+
+# --- National Action Plans (appended) ----------------------------------------------------------
+from tests.web import test_plans_support as _pl  # noqa: E402
+
+PLANS_LIST = frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER, ADMINISTRATOR, AGENCY_REPORTER})
+PLANS_VIEW = frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER, ADMINISTRATOR})
+PLANS_EDIT = frozenset({POLICY_OFFICER})
+LADDER += [
+    Rung("plans:index", allowed=PLANS_LIST,
+         note="agency reporters see the measures their organisation leads"),
+    Rung("plans:new", "post", allowed=PLANS_EDIT,
+         data={"ident": "nap-new", "title": "New", "country": "Utopia", "start_year": 2025,
+               "end_year": 2027, "currency": "EUR", "pillars": "4p"}),
+    Rung("plans:import", "post", allowed=PLANS_EDIT, note="no file: back with the error"),
+    Rung("plans:detail", allowed=PLANS_VIEW, kwargs=_pl.plan_kwargs, outsider=True),
+    Rung("plans:narrative", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs,
+         data={"narrative": "Vision."}, outsider=True),
+    Rung("plans:objective_new", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs,
+         data={"ident": "O2", "pillar": "prevention", "title": "Prevent"}, outsider=True),
+    Rung("plans:measure_new", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs, outsider=True),
+    Rung("plans:measure_new", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs,
+         outsider=True, ok=(400,), note="an empty form: 400 with the errors"),
+    Rung("plans:measure", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs, outsider=True),
+    Rung("plans:measure", "post", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs,
+         outsider=True, ok=(400,), note="an empty form: 400 with the errors"),
+    Rung("plans:measure_delete", "post", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs,
+         outsider=True),
+    Rung("plans:cite", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs, outsider=True,
+         data={"kind": "legal_gap"}),
+    Rung("plans:cite", "post", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs, outsider=True,
+         data={"kind": "legal_gap", "pick": "99"}, note="nothing to pick: the page again"),
+    Rung("plans:uncite", "post", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs,
+         outsider=True, data={"key": "none"}),
+    Rung("plans:from_gap", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs, outsider=True),
+    Rung("plans:from_gap", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs, outsider=True,
+         data={"pick": "99", "objective": "O1"}),
+    Rung("plans:transition", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs,
+         outsider=True, data={"to": "consultation"}),
+    Rung("plans:adopt", "post", allowed=ADMIN, kwargs=_pl.plan_kwargs, outsider=True,
+         data={"to": "adopted"}),
+    Rung("plans:new_version", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs,
+         outsider=True, note="a draft: back with the message"),
+    Rung("plans:versions", allowed=PLANS_VIEW, kwargs=_pl.plan_kwargs, outsider=True),
+    Rung("plans:export", allowed=PLANS_VIEW, kwargs=_pl.export_kwargs, outsider=True),
+    Rung("plans:agreement", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs, outsider=True,
+         data={"ident": "a1", "title": "JIT", "kind": "bilateral", "partners": "X",
+               "scope": "jit", "status": "signed"}),
+    Rung("plans:budget", allowed=PLANS_VIEW, kwargs=_pl.plan_kwargs, outsider=True),
+    Rung("plans:budget_chart", allowed=PLANS_VIEW, kwargs=_pl.plan_kwargs, outsider=True),
+    Rung("plans:spend", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs, outsider=True,
+         data={"line": "M1|2025-government", "period": "2025", "committed": "100",
+               "disbursed": "50"}),
+    Rung("plans:scenario", "post", allowed=PLANS_EDIT, kwargs=_pl.plan_kwargs, outsider=True,
+         note="no file: back with the error"),
+    Rung("api:list_plans", api=True, allowed=frozenset({ANALYST}), denied=401,
+         denied_for=((AGENCY_REPORTER, 403),)),
+    Rung("api:get_plan", api=True, allowed=frozenset({ANALYST}), denied=401,
+         kwargs=lambda w, u: {"ident": _pl.make_plan(u).ident}, ok=(200,),
+         denied_for=((AGENCY_REPORTER, 403),)),
+    Rung("api:plan_revisions", api=True, allowed=frozenset({ANALYST}), denied=401,
+         kwargs=lambda w, u: {"ident": _pl.make_plan(u).ident}, ok=(200,),
+         denied_for=((AGENCY_REPORTER, 403),)),
+    Rung("api:put_plan", "put", api=True, allowed=frozenset(), denied=401,
+         kwargs=lambda w, u: {"ident": _pl.make_plan(u).ident},
+         denied_for=((AGENCY_REPORTER, 403), (ANALYST, 403)),
+         note="no token holder drafts plans (policy officers hold no tokens)"),
 ]

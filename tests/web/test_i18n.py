@@ -121,7 +121,9 @@ def test_every_marked_string_is_in_the_catalogue(language):
     po = LOCALE / language / "LC_MESSAGES" / "django.po"
     ids = {m for m, _s in _po_entries(po)}
     ids = {i.replace('\\"', '"').replace("\\n", "\n").replace("%%", "%") for i in ids}
-    missing = sorted(s for s in _marked_strings() if s not in ids)
+    # both sides with "%%" as "%": a template's "%" is "%%" in the catalogue, a Python
+    # format string's "%%" is "%%" in both
+    missing = sorted(s for s in _marked_strings() if s.replace("%%", "%") not in ids)
     assert missing == [], missing[:10]
 
 

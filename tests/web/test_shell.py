@@ -76,16 +76,18 @@ def _menu(client) -> list[str]:
 
 
 def test_menu_shows_only_what_the_role_may_use(client_as):
-    assert _menu(client_as("administrator")) == ["home", "jobs", "audit", "users", "organisations",
-                                                 "security"]
+    assert _menu(client_as("administrator")) == ["home", "plans", "jobs", "audit", "users",
+                                                 "organisations", "security"]
     assert _menu(client_as("analyst")) == [
         "home", "intake", "cases", "linkage", "estimates", "trends", "profiles", "routes",
-        "hotspots", "gap", "vulnerability", "assessment", "jobs", "tokens", "security"]
+        "hotspots", "gap", "vulnerability", "assessment", "plans", "jobs", "tokens",
+        "security"]
     # Policy officers see aggregate evidence only: estimates and analytics, no case data.
     assert _menu(client_as("policy_officer")) == [
         "home", "estimates", "trends", "profiles", "routes", "hotspots", "gap", "vulnerability",
-        "assessment", "jobs", "security"]
-    assert _menu(client_as("agency_reporter")) == ["home", "submit", "jobs", "tokens",
+        "assessment", "plans", "jobs", "security"]
+    # Agency reporters see the plan measures their organisation leads
+    assert _menu(client_as("agency_reporter")) == ["home", "submit", "plans", "jobs", "tokens",
                                                    "security"]
     assert _menu(client_as("stakeholder")) == ["home", "security"]
 
@@ -118,8 +120,8 @@ def test_nav_registry_accepts_new_entries_and_skips_unmounted_urls(client_as):
         )
         assert _menu(client_as("analyst")) == [
             "home", "intake", "cases", "cases-test", "linkage", "estimates", "trends",
-            "profiles", "routes", "hotspots", "gap", "vulnerability", "assessment", "jobs",
-            "tokens", "security"]
+            "profiles", "routes", "hotspots", "gap", "vulnerability", "assessment", "plans",
+            "jobs", "tokens", "security"]
         assert "cases-test" not in _menu(client_as("policy_officer"))
         with pytest.raises(KeyError):
             nav.register(

@@ -75,3 +75,32 @@ def bar_chart(frame: pd.DataFrame, *, label: str, value: str, path: str | Path,
     p.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(p, bbox_inches="tight", format=p.suffix.lstrip(".") or "png")
     return p
+
+
+def stacked_bars(frame: pd.DataFrame, *, x: str, stack: str, value: str, path: str | Path,
+                 title: str = "", ylabel: str = "") -> Path:
+    """Vertical bars of ``value`` by ``x`` (e.g. year), stacked by ``stack`` (e.g. pillar),
+    in the order the rows come; a legend names the stacks."""
+    from matplotlib.figure import Figure
+
+    xs = list(dict.fromkeys(frame[x].astype(str)))
+    stacks = list(dict.fromkeys(frame[stack].astype(str)))
+    table = frame.assign(**{x: frame[x].astype(str), stack: frame[stack].astype(str)}) \
+        .pivot_table(index=x, columns=stack, values=value, aggfunc="sum", fill_value=0) \
+        .reindex(index=xs, columns=stacks, fill_value=0)
+    fig = Figure(figsize=(8, 4.2), dpi=110)
+    ax = fig.add_subplot(1, 1, 1)
+    bottom = [0.0] * len(xs)
+    palette = ["#2e86c1", "#28b463", "#af601a", "#7d3c98", "#c0392b", "#5d6d7e", "#d4ac0d"]
+    for i, s in enumerate(stacks):
+        heights = [float(v) for v in table[s]]
+        ax.bar(xs, heights, bottom=bottom, label=s, color=palette[i % len(palette)])
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
+    ax.legend(frameon=False, fontsize="small")
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(p, bbox_inches="tight", format=p.suffix.lstrip(".") or "png")
+    return p

@@ -73,8 +73,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "assessment.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
     "assessment.edit": frozenset({ANALYST, POLICY_OFFICER}),
     "assessment.review": frozenset({ANALYST, POLICY_OFFICER}),
-    "plans.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
+    # National Action Plans: the menu entry (agency reporters see the measures their
+    # organisation leads, nothing else); the whole plan; drafting; adoption by the
+    # coordinator (the administrator) — who drafts does not adopt
+    "plans.list": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER, ADMINISTRATOR,
+                             AGENCY_REPORTER}),
+    "plans.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER, ADMINISTRATOR}),
     "plans.edit": frozenset({POLICY_OFFICER}),
+    "plans.adopt": frozenset({ADMINISTRATOR}),
     "budgets.edit": frozenset({POLICY_OFFICER}),
     "indicators.submit": frozenset({AGENCY_REPORTER, POLICY_OFFICER}),
     "consultations.comment": frozenset({STAKEHOLDER, POLICY_OFFICER}),

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "tiplab_web.estimates",
     "tiplab_web.insights",
     "tiplab_web.assessment",
+    "tiplab_web.plans",
     "django_tasks",
     "django_tasks_db",
     "tiplab_web.jobs",

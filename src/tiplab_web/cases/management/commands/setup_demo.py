@@ -70,6 +70,7 @@ class Command(BaseCommand):
             call_command("seed_demo_users")  # prints the logins
             self._close_the_loop(sorted(roles["inputs"]))
             self._legal_assessments()
+            self._plan()
 
     def _close_the_loop(self, agencies: list[str]) -> None:
         """Queue the demo's linkage of the six agencies and, once it is done, the estimate
@@ -87,13 +88,19 @@ class Command(BaseCommand):
         users = get_user_model().objects
         analyst = users.get(username="demo-analyst")
         steward = users.get(username="demo-steward")
+        from tiplab_web.plans.demo import then_cite
+
+        # the demo plan cites the gap and the estimate of record once they exist
+        gap = then_gap(["region_of_exploitation"], DEMO_GAP_BOOTSTRAP)
+        gap["params"]["then"] = [then_cite()]
+        estimate = then_estimate({
+            "method": "stepwise", "nboot": DEMO_BOOTSTRAP, "seed": 1234, "by": ["year"],
+            "pool_below": 0, "sensitivity": True}, designate_by="demo-steward",
+            note="Demo: the linkage of the six agencies, stepwise model, by year.")
+        estimate["params"]["then"] = [then_cite()]
         run = start_run(analyst, agencies, None, then=[
-            then_designate(steward, "Demo: the linkage of the six agencies.",
-                           then=[then_gap(["region_of_exploitation"], DEMO_GAP_BOOTSTRAP)]),
-            then_estimate({
-                "method": "stepwise", "nboot": DEMO_BOOTSTRAP, "seed": 1234, "by": ["year"],
-                "pool_below": 0, "sensitivity": True}, designate_by="demo-steward",
-                note="Demo: the linkage of the six agencies, stepwise model, by year.")])
+            then_designate(steward, "Demo: the linkage of the six agencies.", then=[gap]),
+            estimate])
         self.stdout.write(f"queued: link run #{run.pk} of {', '.join(agencies)} (designated "
                           "by demo-steward: the figures count its persons), then the "
                           "estimate by year, designated the estimate of record by "
@@ -118,8 +125,23 @@ class Command(BaseCommand):
 
         params = vul.params_for(vul.DEMO, {}, 1000)
         if vul.latest(params) == (None, None):
-            vul.start(analyst, params)
+            from tiplab_web.plans.demo import then_cite
+
+            vul.start(analyst, params, then=[then_cite()])
             self.stdout.write("queued: the vulnerability index of the demo regions")
+
+    def _plan(self) -> None:
+        """The demo National Action Plan 2025-2028, drafted by demo-policy; its measures
+        cite the demo's own evidence (what exists now, the rest when its job is done)."""
+        from django.contrib.auth import get_user_model
+
+        from tiplab_web.core.access import organisation_of
+        from tiplab_web.plans import demo as plans_demo
+
+        policy = get_user_model().objects.get(username="demo-policy")
+        plan = plans_demo.load(policy, organisation_of(policy))
+        if plan is not None:
+            self.stdout.write(f"loaded the demo National Action Plan ({plan.title})")
 
     def _import(self, store: DjangoCaseStore, path: Path, profile: str,
                 source: str | None) -> None:
