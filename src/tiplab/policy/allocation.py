@@ -1501,9 +1501,6 @@ class Allocation:
             raise AllocationError([self.message])
         return self
 
-    def spend_by(self, key: str) -> dict[str, float]:
-        return self.totals.get(key, {})
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status, "message": self.message, "method": self.method,
@@ -2139,7 +2136,8 @@ def execution(planned: Mapping[str, float], records: Iterable[SpendRecord], *,
 
 
 __all__ = [
-    "NATIONAL", "Allocation", "AllocationError", "AllocationRow", "Binding", "Conflict",
+    "DEFAULT_MIP_GAP", "EXPLAIN_SECONDS", "NATIONAL", "Allocation", "AllocationError",
+    "AllocationRow", "Binding", "Conflict",
     "Constraints", "Earmark", "ExecutionRow", "InfeasibleError", "Measure", "MeasureResult",
     "Objective", "PillarShare", "Problem", "RegionFloor", "ScenarioComparison", "Segment",
     "ShadowPrice", "Source", "SpendRecord", "apply_overrides", "compare_scenarios",
