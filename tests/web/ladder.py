@@ -366,6 +366,8 @@ LADDER += [
          outsider=True, ok=(400,), note="an empty form: 400 with the errors"),
     Rung("plans:measure_delete", "post", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs,
          outsider=True),
+    Rung("plans:measure_status", "post", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs,
+         outsider=True, data={"status": "in_progress"}),
     Rung("plans:cite", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs, outsider=True,
          data={"kind": "legal_gap"}),
     Rung("plans:cite", "post", allowed=PLANS_EDIT, kwargs=_pl.measure_kwargs, outsider=True,

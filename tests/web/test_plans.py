@@ -262,3 +262,22 @@ def test_spend_tracking_flags(world, client_as):
     svg = client.get(reverse("plans:budget_chart", args=[plan.pk]))
     assert svg["Content-Type"] == "image/svg+xml"
     assert b"<svg" in svg.content
+
+
+def test_a_measure_status_changes_in_place_with_htmx(world, client_as):
+    client = client_as("policy_officer")
+    plan = make_plan(world.users["policy_officer"])
+    url = reverse("plans:measure_status", args=[plan.pk, "M1"])
+    r = client.post(url, {"status": "delayed"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert html.lstrip().startswith('<article class="card" id="measure-M1">')
+    assert '<option value="delayed" selected>' in html
+    assert services.current(plan).measure("M1").status == "delayed"
+    assert services.latest(plan).comment == "measure M1: status delayed"
+    r = client.post(url, {"status": "done-ish"}, HTTP_HX_REQUEST="true")
+    assert r.status_code == 400
+    assert services.current(plan).measure("M1").status == "delayed"
+    # without JavaScript: back to the plan
+    assert client.post(url, {"status": "completed"}).status_code == 302
+    assert services.current(plan).measure("M1").status == "completed"

@@ -13,6 +13,8 @@ urlpatterns = [
     path("<int:pk>/measures/new/", views.measure_edit, name="measure_new"),
     path("<int:pk>/measures/<str:measure>/", views.measure_edit, name="measure"),
     path("<int:pk>/measures/<str:measure>/delete/", views.measure_delete, name="measure_delete"),
+    path("<int:pk>/measures/<str:measure>/status/", views.measure_status,
+         name="measure_status"),
     path("<int:pk>/measures/<str:measure>/cite/", views.cite, name="cite"),
     path("<int:pk>/measures/<str:measure>/uncite/", views.uncite, name="uncite"),
     path("<int:pk>/from-gap/", views.from_gap, name="from_gap"),

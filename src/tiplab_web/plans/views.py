@@ -197,7 +197,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_adopt": can(request.user, "plans.adopt"),
         "objective_form": ObjectiveForm(plan=doc) if can_edit else None,
         "agreements": doc.agreements, "kinds": core.AGREEMENT_KINDS,
-        "scopes": core.AGREEMENT_SCOPES})
+        "scopes": core.AGREEMENT_SCOPES, "measure_statuses": core.MEASURE_STATUSES})
 
 
 @require_POST
@@ -297,6 +297,39 @@ def plan_url(plan: Plan) -> str:
     from django.urls import reverse
 
     return reverse("plans:detail", kwargs={"pk": plan.pk})
+
+
+@require_POST
+@capability_required("plans.edit")
+def measure_status(request: HttpRequest, pk: int, measure: str) -> HttpResponse:
+    """Change a measure's status in place (htmx: the measure's card comes back; without
+    JavaScript, the plan page)."""
+    plan = _get(request, pk)
+    status = request.POST.get("status", "")
+    ok = _editable_or_refuse(request, plan)
+    if ok:
+        def change(doc: core.Plan) -> None:
+            if status not in core.MEASURE_STATUSES:
+                raise services.PlanServiceError(_("Unknown status."))
+            doc.measure(measure).status = status
+
+        try:
+            services.mutate(request, plan, change, f"measure {measure}: status {status}")
+        except (core.PlanError, services.PlanServiceError) as e:
+            _fail(request, e)
+            ok = False
+    if not request.htmx:
+        return redirect(f"{plan_url(plan)}#measure-{measure}")
+    rev = services.latest(plan)
+    doc = services.as_core(rev)
+    flags = flags_for(request, plan, rev, doc)
+    x = next((x for p in _outline(doc, flags) for o in p["objectives"]
+              for x in o["measures"] if x["m"].id == measure), None)
+    if x is None:
+        raise Http404(_("No such measure."))
+    return render(request, "plans/_measure.html", {
+        "x": x, "plan": plan, "doc": doc, "can_edit": core.editable(plan.status),
+        "measure_statuses": core.MEASURE_STATUSES}, status=200 if ok else 400)
 
 
 @require_POST
