@@ -88,7 +88,8 @@ def test_draft_cite_adopt_refuse_revise_and_compare(page: Page, live_server, tra
     expect(page.get_by_text("it cannot be changed")).to_be_visible()
     expect(page.locator("#measure-PV1\\.1").get_by_role("link", name="Edit")).to_have_count(0)
     page.goto(plan_url + "measures/PV1.1/")
-    expect(page.locator(".message--error")).to_contain_text("cannot be changed. Start a new version")
+    expect(page.locator(".message--error")).to_contain_text(
+        "cannot be changed. Start a new version")
 
     page.get_by_role("button", name="Start a new version").click()
     expect(page.get_by_text("Version 2, ")).to_contain_text("Draft")
