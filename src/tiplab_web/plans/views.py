@@ -382,8 +382,11 @@ def cite(request: HttpRequest, pk: int, measure: str) -> HttpResponse:
                 messages.success(request, _("Measure %(m)s now cites: %(l)s")
                                  % {"m": measure, "l": c.label})
                 return redirect(f"{plan_url(plan)}#measure-{measure}")
+    from tiplab_web.insights.forms import CASE_BREAKDOWNS
+
     return render(request, "plans/cite.html", {
         "plan": plan, "doc": doc, "m": m, "kind": kind, "rows": rows, "problem": problem,
+        "breakdowns": CASE_BREAKDOWNS,
         "kinds": [(k, core.EVIDENCE_KINDS[k]) for k in evidence.KINDS], "params": params})
 
 
@@ -478,6 +481,33 @@ def new_version(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("plans:detail", pk=plan.pk)
 
 
+def shown(value: Any) -> str:
+    """A changed field's value in words (lists of citations or milestones by their labels,
+    lists joined, nothing as a dash) — never a Python repr on the page."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "–"
+    if isinstance(value, list):
+        return "; ".join(shown(v) for v in value)
+    if isinstance(value, dict):
+        for key in ("label", "title"):
+            if key in value:
+                head = f"{value['date']} " if "date" in value else ""
+                return f"{head}{value[key]}"
+        return ", ".join(f"{k}: {shown(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def readable(d: core.PlanDiff) -> core.PlanDiff:
+    for h in d.header:
+        h["old"], h["new"] = shown(h["old"]), shown(h["new"])
+    for m in d.measures_changed:
+        for f in m["fields"]:
+            f["old"], f["new"] = shown(f["old"]), shown(f["new"])
+    return d
+
+
 @require_GET
 @capability_required("plans.view")
 def versions(request: HttpRequest, pk: int) -> HttpResponse:
@@ -487,13 +517,13 @@ def versions(request: HttpRequest, pk: int) -> HttpResponse:
     d = None
     if a.isdigit() and b.isdigit():
         try:
-            d = core.diff(services.as_core(services.revision(plan, int(a))),
-                          services.as_core(services.revision(plan, int(b))))
+            d = readable(core.diff(services.as_core(services.revision(plan, int(a))),
+                                   services.as_core(services.revision(plan, int(b)))))
         except services.PlanServiceError as e:
             _fail(request, e)
     elif len(revs) >= 2:
         a, b = str(revs[-2].number), str(revs[-1].number)
-        d = core.diff(services.as_core(revs[-2]), services.as_core(revs[-1]))
+        d = readable(core.diff(services.as_core(revs[-2]), services.as_core(revs[-1])))
     return render(request, "plans/versions.html", {
         "plan": plan, "revs": revs, "diff": d, "a": a, "b": b,
         "statuses": core.PLAN_STATUSES})
