@@ -227,8 +227,19 @@ def test_documents_round_trip_and_render(world, client_as):
     assert r.content.startswith(b"%PDF")
     r = client.get(reverse("plans:export", args=[plan.pk, "docx"]))
     assert r.content[:2] == b"PK"
-    html = client.get(reverse("plans:export", args=[plan.pk, "html"])).content.decode()
+    r = client.get(reverse("plans:export", args=[plan.pk, "html"]))
+    html = r.content.decode()
     assert "Shelter places" in html
+    # its one inline <style> is allowed by its hash, nothing else inline
+    import base64
+    import hashlib
+    import re
+
+    style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    policy = r["Content-Security-Policy"]
+    assert f"style-src 'self' 'sha256-{digest}'" in policy
+    assert "unsafe-inline" not in policy
     assert "https://" not in html.split("<body", 1)[0]  # no third-party resources
     assert AuditEntry.objects.filter(action="plan.exported").count() == 4
 

@@ -25,13 +25,20 @@ it on right-click -> Update field).
 
 Usage::
 
+    from pathlib import Path
     from tiplab.policy.plan import demo_plan
     from tiplab.policy.documents import plan_html, plan_pdf, plan_docx, logframe_csv
     plan = demo_plan()
     Path("nap.html").write_text(plan_html(plan), encoding="utf-8")
     Path("nap.pdf").write_bytes(plan_pdf(plan, data_version="2025-06"))
-    Path("nap.docx").write_bytes(plan_docx(plan, flags=check_evidence(plan, current, "v2")))
+    # flags: tiplab.policy.plan.check_evidence(plan, current_value, "2025-06")
+    Path("nap.docx").write_bytes(plan_docx(plan, flags=flags))
     Path("logframe.csv").write_text(logframe_csv(plan), encoding="utf-8")
+
+The PDF of a 200-measure plan (about 160 pages) takes about 10 s: WeasyPrint's time grows
+with the number of boxes, so the print layout keeps measures to paragraphs of lines and one
+small table, and the table of contents lists measures only for plans of up to
+:data:`TOC_MEASURES_MAX` of them (``benchmarks/bench_plan_documents.py``).
 """
 
 from __future__ import annotations
@@ -73,8 +80,8 @@ from tiplab.policy.plan import (
     logframe,
 )
 
-__all__ = ["PLAN_CSS", "format_amount", "format_number", "format_share", "logframe_csv",
-           "plan_docx", "plan_html", "plan_pdf"]
+__all__ = ["PLAN_CSS", "csp_style_source", "format_amount", "format_number", "format_share",
+           "logframe_csv", "plan_docx", "plan_html", "plan_pdf"]
 
 FONT_STACK = '"DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif'
 #: accents of the pillars, in the order of the plan's pillars (cycled)
@@ -82,10 +89,10 @@ PILLAR_COLOURS = ("#1b6e7e", "#2f5d9e", "#8c2f39", "#3c7a3b", "#7a5c1e", "#5d3f8
 DIRECTION_LABELS = {"higher_is_better": "higher is better", "lower_is_better": "lower is better",
                     "contextual": "contextual"}
 DASH = "—"
-#: the table of contents lists the measures when the plan has at most this many logframe rows
-#: (a longer plan lists pillars and objectives; every measure stays a PDF bookmark and a link
-#: from the logframe)
-TOC_MEASURES_MAX = 80
+#: the table of contents lists the measures of a plan that has at most this many (a longer plan
+#: lists its pillars and objectives; every measure stays a PDF bookmark, a Word heading and a
+#: link from the logframe)
+TOC_MEASURES_MAX = 60
 LOGGERS = ("weasyprint", "weasyprint.progress", "fontTools", "fontTools.subset",
            "fontTools.ttLib")
 
@@ -234,6 +241,7 @@ class _Content:
     cited_by: dict[str, list[Measure]]
     flags: dict[tuple[str, str, str], EvidenceFlag]
     flags_by_key: dict[tuple[str, str], EvidenceFlag]
+    n_measures: int = 0
     anchors: dict[int, str] = field(default_factory=dict)
     agreement_anchors: dict[str, str] = field(default_factory=dict)
     used_anchors: set[str] = field(default_factory=set)
@@ -271,11 +279,14 @@ def _content(plan: Plan, generated_at: str | None, data_version: str,
         generated_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     lf = logframe(plan)
     rows: list[tuple[Objective, Measure, dict[str, Any]]] = []
-    i = 0
-    for o, m in plan.measures():
+    pairs = list(plan.measures())
+    for o, m in pairs:
         for _ in range(max(1, len(m.indicators))):
-            rows.append((o, m, lf[i]))
-            i += 1
+            row = lf[len(rows)] if len(rows) < len(lf) else {}
+            if row.get("measure") != f"{m.id} {m.title}":
+                raise RuntimeError("tiplab.policy.plan.logframe no longer gives one row per "
+                                   "measure and indicator in plan order")
+            rows.append((o, m, row))
     declared = [p.id for p in plan.pillars]
     extra = [Pillar(pid, pid) for pid in dict.fromkeys(o.pillar for o in plan.objectives)
              if pid not in declared]
@@ -291,7 +302,7 @@ def _content(plan: Plan, generated_at: str | None, data_version: str,
         by_full.setdefault((f.measure, f.citation.key, f.citation.label), f)
         by_key.setdefault((f.measure, f.citation.key), f)
     content = _Content(plan, generated_at, data_version, budget_summary(plan), rows, groups,
-                       dict(cited_by), by_full, by_key)
+                       dict(cited_by), by_full, by_key, len(pairs))
     for chapter in ("contents", "narrative", "evidence-changed", "logframe", "budget",
                     "budget-pillar", "budget-year", "budget-source", "budget-pillar-year",
                     "budget-other", "cooperation"):
@@ -322,6 +333,10 @@ def _glance(c: _Content) -> list[tuple[str, str]]:
             (f"Total budget ({p.currency})", format_amount(c.summary["total"]))]
 
 
+def _kicker(p: Plan) -> str:
+    return f"National Action Plan · {p.country} · {p.start_year}–{p.end_year}"
+
+
 def _cover_lines(c: _Content) -> list[tuple[str, str]]:
     p = c.plan
     lines = [("Country", p.country), ("Period", f"{p.start_year}–{p.end_year}"),
@@ -339,7 +354,7 @@ def _pillar_css() -> str:
     rules = []
     for i, colour in enumerate(PILLAR_COLOURS):
         rules.append(f".pillar-{i} > h1 {{ color: {colour}; border-color: {colour}; }}\n"
-                     f".pillar-{i} .measure {{ border-left-color: {colour}; }}\n"
+                     f".pillar-{i} h3 {{ border-left-color: {colour}; }}\n"
                      f".pillar-{i} h2 {{ color: {colour}; }}\n"
                      f"tr.group-{i} th {{ background: {colour}; color: #fff; }}")
     return "\n".join(rules)
@@ -348,29 +363,26 @@ def _pillar_css() -> str:
 PLAN_CSS = """
 @page {
   size: A4;
-  margin: 18mm 16mm 18mm 16mm;
-  @top-right { content: string(chapter); font-size: 7.5pt; color: #555; }
+  margin: 15mm 15mm 16mm 15mm;
   @bottom-left { content: string(doctitle); font-size: 7.5pt; color: #555; }
   @bottom-right { content: counter(page); font-size: 8pt; color: #333; }
 }
 @page :first {
-  @top-right { content: none; }
   @bottom-left { content: none; }
   @bottom-right { content: none; }
 }
 @page wide { size: A4 landscape; margin: 14mm 15mm 16mm 15mm; }
-html { font-family: FONTS; font-size: 9.5pt; line-height: 1.4; color: #1b1b1b; }
+html { font-family: FONTS; font-size: 9pt; line-height: 1.35; color: #1b1b1b; }
 body { margin: 0; }
 @media screen {
   body { max-width: 60rem; margin: 2rem auto; padding: 0 1.5rem; background: #fff; }
   .chapter, .title-page { border-top: 1px solid #ccd3da; padding-top: 1rem; margin-top: 2rem; }
 }
-h1, h2, h3, h4 { line-height: 1.25; break-after: avoid; page-break-after: avoid; }
+h1, h2, h3 { line-height: 1.25; break-after: avoid; page-break-after: avoid; }
 h1 { font-size: 16pt; margin: 0 0 .7em; padding-bottom: .2em; color: #1f3b57;
-     border-bottom: 2px solid #1f3b57; string-set: chapter content(); }
+     border-bottom: 2px solid #1f3b57; }
 h2 { font-size: 12.5pt; margin: 1.3em 0 .4em; color: #1f3b57; }
 h3 { font-size: 10.5pt; margin: 0 0 .35em; }
-h4 { font-size: 9pt; margin: .6em 0 .15em; color: #333; bookmark-level: none; }
 p { margin: 0 0 .45em; orphans: 2; widows: 2; }
 a { color: #1f4f7a; text-decoration: none; }
 .chapter { break-before: page; page-break-before: always; }
@@ -383,20 +395,22 @@ a { color: #1f4f7a; text-decoration: none; }
 .title-page table { width: auto; min-width: 55%; font-size: 10pt; margin-bottom: 8mm; }
 .title-page th { width: 12em; }
 table { border-collapse: separate; border-spacing: 0; width: 100%; margin: .3em 0 .8em;
-        font-size: 8.5pt; border-top: 0.75pt solid #9aa5b1; border-left: 0.75pt solid #9aa5b1; }
-th, td { border-right: 0.75pt solid #9aa5b1; border-bottom: 0.75pt solid #9aa5b1;
-         padding: 1.5pt 4pt; vertical-align: top; text-align: left; }
+        font-size: 8.5pt; border-top: 1pt solid #44586c; border-bottom: 1pt solid #44586c; }
+th, td { padding: 1.5pt 4pt; vertical-align: top; text-align: left; }
+table.rules td, table.rules tbody th { border-bottom: 0.5pt solid #d5dbe1; }
 td { overflow-wrap: break-word; }
 table.fixed { table-layout: fixed; }
 thead { display: table-header-group; }
-thead th, th.head, table.budget th { background: #e6ebf0; }
+thead th, th.head { background: #e6ebf0; border-bottom: 0.75pt solid #9aa5b1; }
+tr.head { background: #e6ebf0; }
+tr.alt { background: #f1f4f7; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 tr.group, tr.obj { break-after: avoid; page-break-after: avoid; }
 .num { text-align: right; }
 td.num { white-space: nowrap; }
 tr.total td, tr.total th { font-weight: bold; background: #f2f4f6; }
 tr.group th { font-size: 9pt; }
-tr.obj td { font-weight: bold; background: #f2f4f6; }
+tr.obj td { font-weight: bold; border-bottom: 0.75pt solid #9aa5b1; padding-top: 4pt; }
 table.budget th.first { width: 30%; }
 .logframe { font-size: 7.5pt; }
 .logframe th, .logframe td { padding: 1.5pt 3pt; }
@@ -407,22 +421,25 @@ nav.toc li.l1 { margin-top: .45em; font-weight: bold; }
 nav.toc li.l1 li { font-weight: normal; }
 nav.toc a { color: inherit; }
 @media print {
-  nav.toc a::after { content: leader('.') target-counter(attr(href), page); }
+  /* the page number, right-aligned (a dotted leader() costs a box per dot in WeasyPrint) */
+  nav.toc a::after { content: target-counter(attr(href), page); float: right;
+                     padding-left: 1em; font-weight: normal; color: #333; }
 }
-.measure { border-left: 3pt solid #1f3b57; padding: 0 0 0 8pt; margin: 0 0 1.2em; }
-.objective > .desc { font-style: italic; }
+h3.measure { border-left: 3pt solid #1f3b57; padding: 1pt 0 1pt 6pt; margin: 1.3em 0 .4em; }
+p.desc { font-style: italic; }
 .lines, .facts, .cite { white-space: pre-line; }
-.facts { background: #f3f5f7; padding: 2pt 5pt; line-height: 1.5; }
-.ind { margin-bottom: .35em; }
-.cite { border: 0.75pt solid #c9d1d9; background: #f7f9fb; padding: 2pt 5pt; font-size: 8.5pt;
-        break-inside: avoid; page-break-inside: avoid; }
-.cite.changed { border-color: #c0392b; background: #fdf1ef; }
+.facts { background: #f3f5f7; padding: 2pt 5pt; line-height: 1.5; break-inside: avoid;
+         page-break-inside: avoid; }
+table.budget { break-inside: avoid; page-break-inside: avoid; }
+.cite { font-size: 8.5pt; break-inside: avoid; page-break-inside: avoid; }
+.cite.changed { border-left: 2pt solid #c0392b; background: #fdf1ef; padding: 2pt 5pt; }
 .flag { color: #a02c2c; }
 ul { margin: .2em 0 .6em; padding-left: 1.3em; }
 .small { font-size: 8pt; color: #444; }
 .muted { color: #666; font-style: italic; }
 .bar { display: inline-block; height: 6pt; background: #6b8aa8; vertical-align: middle; }
-""".replace("FONTS", FONT_STACK) + _pillar_css()
+""".replace("FONTS", FONT_STACK) + _pillar_css() + "\n" + " ".join(
+    f".w{h} {{ width: {h / 2:g}%; }}" for h in range(201)) + "\n"
 
 
 class _Html:
@@ -449,11 +466,18 @@ def _html_blocks(out: _Html, text: str, cls: str = "") -> None:
             out.add(f"<p{attr}>{_e(items[0])}</p>\n")
 
 
+def _width(pct: float) -> str:
+    """The class of a width in percent (``w0`` ... ``w200``, half percents, rounded down so
+    that a row never adds up to more than 100 %): no style attribute anywhere, so a
+    Content-Security-Policy can allow the one style element by its hash."""
+    return f"w{max(0, min(200, int(pct * 2 + 1e-9)))}"
+
+
 def _colgroup(widths: Sequence[float]) -> str:
-    """Column widths (percent) of a fixed-layout table: WeasyPrint then skips measuring the
+    """Column widths (relative) of a fixed-layout table: WeasyPrint then skips measuring the
     content of every cell, which is most of the time of a long document."""
     total = sum(widths) or 1.0
-    return "<colgroup>" + "".join(f'<col style="width: {w * 100 / total:.2f}%">'
+    return "<colgroup>" + "".join(f'<col class="{_width(w * 100 / total)}">'
                                   for w in widths) + "</colgroup>"
 
 
@@ -468,7 +492,7 @@ def _html_table(out: _Html, head: Sequence[str], rows: Sequence[Sequence[str]], 
         c = ' class="num"' if i in numeric else ""
         return f"<{tag}{c}>{v if i in raw else _e(v)}</{tag}>"
 
-    out.add(f'<table class="fixed {cls}">' if cls else '<table class="fixed">',
+    out.add(f'<table class="fixed rules {cls}">' if cls else '<table class="fixed rules">',
             _colgroup(widths), "<thead><tr>",
             *(("<th class=\"num\">" if i in numeric else "<th>") + f"{_e(h)}</th>"
               for i, h in enumerate(head)), "</tr></thead><tbody>")
@@ -482,11 +506,11 @@ def _html_table(out: _Html, head: Sequence[str], rows: Sequence[Sequence[str]], 
 def _html_cover(out: _Html, c: _Content) -> None:
     p = c.plan
     out.add('<section class="title-page">\n',
-            '<div class="kicker">National Action Plan against Trafficking in Human Beings</div>',
-            f'<div class="doc-title">{_e(p.title)}</div>\n<table>')
+            f'<div class="kicker">{_e(_kicker(p))}</div>',
+            f'<div class="doc-title">{_e(p.title)}</div>\n<table class="rules">')
     for k, v in _cover_lines(c):
         out.add(f'<tr><th class="head">{_e(k)}</th><td>{_e(v)}</td></tr>')
-    out.add("</table>\n<table>")
+    out.add('</table>\n<table class="rules">')
     for k, v in _glance(c):
         out.add(f'<tr><th class="head">{_e(k)}</th><td class="num">{_e(v)}</td></tr>')
     out.add("</table>\n</section>\n")
@@ -509,7 +533,7 @@ def _html_toc(out: _Html, c: _Content) -> None:
             out.add("<ol>")
             for o in objectives:
                 item(c.anchor(o, "o", o.id), f"{o.id} {o.title}", 2, close=False)
-                if o.measures and len(c.rows) <= TOC_MEASURES_MAX:
+                if o.measures and c.n_measures <= TOC_MEASURES_MAX:
                     out.add("<ol>")
                     for m in o.measures:
                         item(c.anchor(m, "m", m.id), f"{m.id} {m.title}", 3)
@@ -574,6 +598,7 @@ def _html_logframe(out: _Html, c: _Content) -> None:
     last_pillar: str | None = None
     last_obj: Objective | None = None
     last_measure: Measure | None = None
+    alt, tr = True, '<tr class="lf">'
     for o, m, row in c.rows:
         if o.pillar != last_pillar:
             k = pillar_index.get(o.pillar, 0) % len(PILLAR_COLOURS)
@@ -582,7 +607,7 @@ def _html_logframe(out: _Html, c: _Content) -> None:
             last_pillar = o.pillar
         if o is not last_obj:
             out.add(f'<tr class="obj"><td colspan="{ncols}">{_e(row["objective"])}</td></tr>\n')
-            last_obj = o
+            last_obj, alt = o, True
         unit = row.get("unit", "")
         cells = (f"<td>{_e(row['indicator']) or DASH}{f' ({_e(unit)})' if unit else ''}</td>"
                  f'<td class="num">{_e(format_number(row["baseline"]))}'
@@ -591,15 +616,17 @@ def _html_logframe(out: _Html, c: _Content) -> None:
                  + "".join(f'<td class="num">{_e(format_number(row["targets"][y]))}</td>'
                            if y in row["targets"] else "<td></td>" for y in years))
         if m is not last_measure:
+            alt = not alt
+            tr = '<tr class="lf alt">' if alt else '<tr class="lf">'
             span = max(1, len(m.indicators))
             rs = f' rowspan="{span}"' if span > 1 else ""
-            out.add(f'<tr class="lf"><td{rs}><a href="#{_e(c.anchor(m, "m", m.id))}">'
+            out.add(f'{tr}<td{rs}><a href="#{_e(c.anchor(m, "m", m.id))}">'
                     f'{_e(row["measure"])}</a></td>', cells,
                     f"<td{rs}>{_e(row['responsible'])}</td>"
                     f'<td{rs} class="num">{_e(format_amount(row["budget"]))}</td></tr>\n')
             last_measure = m
         else:
-            out.add('<tr class="lf">', cells, "</tr>\n")
+            out.add(tr, cells, "</tr>\n")
     out.add(f'<tr class="total"><td colspan="{ncols - 1}">Total</td><td class="num">'
             f'{_e(format_amount(c.summary["total"]))}</td></tr>\n'
             if c.rows else
@@ -679,11 +706,11 @@ def _citation_lines(cit: Citation) -> list[str]:
 
 
 def _html_measure(out: _Html, c: _Content, m: Measure) -> None:
-    """A measure in few elements (WeasyPrint's time grows with the number of elements):
-    lines of ``white-space: pre-line`` paragraphs rather than tables where a table adds
-    nothing."""
-    out.add(f'<section class="measure" id="{_e(c.anchor(m, "m", m.id))}">\n'
-            f"<h3>{_e(m.id)} {_e(m.title)}</h3>\n")
+    """A measure in few elements: WeasyPrint's time grows with the number of boxes (a table
+    cell costs about as much as a paragraph), so fields are lines of ``white-space: pre-line``
+    paragraphs with run-in labels, and the one table is the budget."""
+    out.add(f'<h3 class="measure" id="{_e(c.anchor(m, "m", m.id))}">'
+            f"{_e(m.id)} {_e(m.title)}</h3>\n")
     lines = [" · ".join(f"{_e(k)}: {_e(_one_line(v))}" for k, v in line)
              for line in _facts(c, m)]
     if m.agreements:
@@ -694,15 +721,15 @@ def _html_measure(out: _Html, c: _Content, m: Measure) -> None:
     if m.description:
         _html_blocks(out, m.description)
     if m.milestones:
-        out.add('<h4>Milestones</h4>\n<p class="lines">', "\n".join(
-            f"{'✓' if x.done else '○'} {_date(x.date)} — {_e(_one_line(x.title))}"
+        out.add('<p class="lines"><b>Milestones</b>', "".join(
+            f"\n{'✓' if x.done else '○'} {_date(x.date)} — {_e(_one_line(x.title))}"
             + (" (done)" if x.done else "")
             for x in sorted(m.milestones, key=lambda x: x.date)), "</p>\n")
-    out.add(f"<h4>Budget ({_e(c.plan.currency)})</h4>\n")
     if m.budget:
         head, rows, _foot, notes = _budget_pivot(c, m)
         n = len(head)
-        out.add('<table class="fixed budget"><tr><th class="first">Source</th>',
+        out.add('<table class="fixed budget"><tr class="head"><th class="first">Budget '
+                f"({_e(c.plan.currency)})</th>",
                 *(f'<th class="num">{_e(h)}</th>' for h in head[1:]), "</tr>")
         for r in rows:
             out.add("<tr>", f"<td>{_e(r[0])}</td>",
@@ -711,31 +738,30 @@ def _html_measure(out: _Html, c: _Content, m: Measure) -> None:
         if notes:
             out.add('<p class="lines small">', "\n".join(_e(x) for x in notes), "</p>\n")
     else:
-        out.add('<p class="muted">No budget lines.</p>\n')
-    out.add("<h4>Indicators</h4>\n")
+        out.add('<p class="lines"><b>Budget</b>\n<i>No budget lines.</i></p>\n')
+    out.add('<p class="lines"><b>Indicators</b>')
     for mi in m.indicators:
         name, what, ind_lines = _indicator_lines(mi)
-        out.add(f'<p class="lines ind"><b>{_e(name)}</b>' + (f" ({_e(what)})" if what else ""),
-                "".join(f"\n{_e(x)}" for x in ind_lines), "</p>\n")
-    if not m.indicators:
-        out.add('<p class="muted">No indicators.</p>\n')
+        out.add(f'\n<b class="ind">{_e(name)}</b>' + (f" ({_e(what)})" if what else ""),
+                "".join(f"\n{_e(x)}" for x in ind_lines))
+    out.add("" if m.indicators else "\n<i>No indicators.</i>", "</p>\n")
     if m.risks or m.assumptions:
-        out.add("<h4>Risks and assumptions</h4>\n<p class=\"lines\">", "\n".join(
-            [*(f"Risk: {_e(_one_line(x))}" for x in m.risks),
-             *(f"Assumption: {_e(_one_line(x))}" for x in m.assumptions)]), "</p>\n")
-    out.add("<h4>Evidence cited</h4>\n")
-    for cit in m.evidence:
-        _html_citation(out, c, m, cit)
+        out.add('<p class="lines"><b>Risks and assumptions</b>', "".join(
+            [*(f"\nRisk: {_e(_one_line(x))}" for x in m.risks),
+             *(f"\nAssumption: {_e(_one_line(x))}" for x in m.assumptions)]), "</p>\n")
     if not m.evidence:
-        out.add('<p class="muted">No evidence cited.</p>\n')
-    out.add("</section>\n")
+        out.add('<p class="lines"><b>Evidence cited</b>\n<i>No evidence cited.</i></p>\n')
+    for i, cit in enumerate(m.evidence):
+        _html_citation(out, c, m, cit, first=i == 0)
 
 
-def _html_citation(out: _Html, c: _Content, m: Measure, cit: Citation) -> None:
+def _html_citation(out: _Html, c: _Content, m: Measure, cit: Citation, *,
+                   first: bool) -> None:
     f = c.flag(m, cit)
     marked = f is not None and f.state in ("changed", "gone")
-    out.add('<p class="cite changed">' if marked else '<p class="cite">',
-            f"<b>{_e(_one_line(cit.label))}: {_e(_value_text(cit.value, cit.unit))}</b>"
+    out.add('<p class="lines cite changed">' if marked else '<p class="lines cite">',
+            "<b>Evidence cited</b>\n" if first else "",
+            f"{_e(_one_line(cit.label))}: <b>{_e(_value_text(cit.value, cit.unit))}</b>"
             f" ({_e(_label(EVIDENCE_KINDS, cit.kind))})",
             "".join(f"\n{_e(x)}" for x in _citation_lines(cit)))
     if f is not None and marked:
@@ -750,15 +776,14 @@ def _html_pillars(out: _Html, c: _Content) -> None:
         if not objectives:
             out.add('<p class="muted">No objectives under this pillar yet.</p>\n')
         for o in objectives:
-            out.add(f'<section class="objective" id="{_e(c.anchor(o, "o", o.id))}">\n'
-                    f"<h2>{_e(o.id)} {_e(o.title)}</h2>\n")
+            out.add(f'<h2 class="objective" id="{_e(c.anchor(o, "o", o.id))}">'
+                    f"{_e(o.id)} {_e(o.title)}</h2>\n")
             if o.description:
                 _html_blocks(out, o.description, "desc")
             if not o.measures:
                 out.add('<p class="muted">No measures under this objective yet.</p>\n')
             for m in o.measures:
                 _html_measure(out, c, m)
-            out.add("</section>\n")
         out.add("</section>\n")
 
 
@@ -766,7 +791,7 @@ _SHARE_WIDTHS = (34, 20, 14, 32)
 
 
 def _bar(share: float) -> str:
-    return f'<span class="bar" style="width: {max(0.0, min(share, 1.0)) * 100:.1f}%"></span>'
+    return f'<span class="bar {_width(max(0.0, min(share, 1.0)) * 100)}"></span>'
 
 
 def _html_budget(out: _Html, c: _Content) -> None:
@@ -839,7 +864,7 @@ def _html_cooperation(out: _Html, c: _Content) -> None:
     if not c.plan.agreements:
         out.add('<p class="muted">No agreements in the register.</p>\n</section>\n')
         return
-    out.add('<table class="fixed">', _colgroup([28, 9, 15, 15, 10, 9, 14]),
+    out.add('<table class="fixed rules">', _colgroup([28, 9, 15, 15, 10, 9, 14]),
             "<thead><tr><th>Agreement</th><th>Kind</th><th>Partners</th><th>Scope</th>"
             "<th>Status</th><th>Signed</th><th>Cited by measures</th></tr></thead><tbody>\n")
     for a in c.plan.agreements:
@@ -858,6 +883,20 @@ def _html_cooperation(out: _Html, c: _Content) -> None:
     out.add("</tbody></table>\n</section>\n")
 
 
+def csp_style_source(html: str) -> str:
+    """The Content-Security-Policy source that allows the style element of a document of
+    :func:`plan_html` and nothing else (``style-src 'self' 'sha256-...'``): the document has
+    no style attribute and no script."""
+    import base64
+    import hashlib
+
+    found = re.search(r"<style>(.*?)</style>", html, re.S)
+    if found is None:
+        return ""
+    digest = hashlib.sha256(found.group(1).encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
 def plan_html(plan: Plan, *, generated_at: str | None = None, data_version: str = "",
               flags: Sequence[EvidenceFlag] | None = None, standalone: bool = True) -> str:
     """The plan as one self-contained HTML document (inline CSS, no script, no external
@@ -865,7 +904,8 @@ def plan_html(plan: Plan, *, generated_at: str | None = None, data_version: str 
     (default: now, UTC); ``data_version`` is the version of the data the figures come from;
     ``flags`` (from :func:`~tiplab.policy.plan.check_evidence`) mark the citations whose
     figure changed. With ``standalone=False`` the result is an ``<article>`` fragment to embed
-    in a page that includes :data:`PLAN_CSS`."""
+    in a page that includes :data:`PLAN_CSS`. A page served under a Content-Security-Policy
+    allows the style element with :func:`csp_style_source`."""
     c = _content(plan, generated_at, data_version, flags)
     out = _Html()
     if standalone:
@@ -1214,7 +1254,7 @@ def plan_docx(plan: Plan, *, generated_at: str | None = None, data_version: str 
     w = _Word()
     p = plan
     w.footer(p.title)
-    w.para("National Action Plan against Trafficking in Human Beings".upper(), "Subtitle")
+    w.para(_kicker(p).upper(), "Subtitle")
     w.para(p.title, "Title")
     w.table(None, [list(x) for x in _cover_lines(c)], widths=[45, 110], first_bold=True)
     w.table(["At a glance", ""], [list(x) for x in _glance(c)], widths=[60, 40], num=[1])

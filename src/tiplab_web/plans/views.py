@@ -559,6 +559,10 @@ def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     record(request, "plan.exported", plan, format=fmt, revision=rev.number)
     content_type, ext = EXPORTS[fmt]
     response = HttpResponse(body, content_type=content_type)
+    if fmt == "html":
+        # the self-contained document has one <style> element: allowed by its hash only
+        response._csp_update = {  # type: ignore[attr-defined]
+            "style-src": "'self' " + documents.csp_style_source(str(body))}
     if fmt != "html":
         response["Content-Disposition"] = (f'attachment; filename="{plan.ident}-v{rev.version}'
                                            f'-r{rev.number}.{ext}"')
