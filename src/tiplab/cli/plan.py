@@ -314,7 +314,7 @@ def allocate(plan_ref: str = typer.Argument(..., metavar="PLAN", help="ID, ID@N 
             if result.status == "infeasible":
                 raise typer.Exit(1)
             return
-        console.print(f"{result.status}: {result.message}", highlight=False)
+        console.print(result.message, highlight=False)
         if result.status == "infeasible":
             raise typer.Exit(1)
         console.print(f"expected effect {result.objective:,.2f}; spend "

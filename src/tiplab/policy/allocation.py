@@ -64,7 +64,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-import yaml
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from tiplab.errors import ProblemsError
@@ -489,11 +488,11 @@ def problem_from_dict(data: Any) -> Problem:
 
 def load_problem(source: str | Path) -> Problem:
     """Read a scenario file (YAML or JSON) and validate it (:func:`problem_from_dict`)."""
+    from tiplab.policy.files import read_yaml
+
     path = Path(source)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise AllocationError([f"cannot read {path}: {e}"]) from e
+    _root, data, _name, _path = read_yaml(
+        path, None, lambda problems, where: AllocationError(problems, path=where))
     try:
         return problem_from_dict(data)
     except AllocationError as e:

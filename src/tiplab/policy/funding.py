@@ -27,8 +27,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tiplab.policy.allocation import Allocation, AllocationError, problem_from_dict, solve
 from tiplab.policy.plan import Plan
 
@@ -90,21 +88,11 @@ def problem_document(plan: Plan, scenario: dict[str, Any]) -> dict[str, Any]:
 
 def read_scenario(source: str | Path) -> dict[str, Any]:
     """A scenario from a file path or YAML/JSON text."""
-    if isinstance(source, Path) or ("\n" not in str(source)
-                                    and str(source).lower().endswith((".yaml", ".yml",
-                                                                      ".json"))):
-        try:
-            text = Path(source).read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as e:
-            raise AllocationError([f"cannot read the scenario: {e}"]) from e
-    else:
-        text = str(source)
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise AllocationError([f"{where}not valid YAML or JSON"]) from e
+    from tiplab.policy.files import read_yaml
+
+    _root, data, _name, _path = read_yaml(
+        source, None, lambda problems, where: AllocationError(problems, path=where),
+        (".yaml", ".yml", ".json"))
     if not isinstance(data, dict):
         raise AllocationError(["a scenario is a mapping (see docs/plans.md)"])
     return data

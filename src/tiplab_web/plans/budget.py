@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -177,4 +178,4 @@ def scenario(request: HttpRequest, pk: int) -> HttpResponse:
                                           created_by=request.user)
     record(request, "plan.allocation", plan, scenario=s.name, status=result.status)
     messages.success(request, _("Scenario %(n)s: %(s)s.") % {"n": s.name, "s": result.status})
-    return redirect(f"{request.path.rsplit('/scenarios/', 1)[0]}/#scenarios")
+    return redirect(reverse("plans:budget", kwargs={"pk": plan.pk}) + "#scenarios")

@@ -17,10 +17,9 @@ from . import evidence, services
 from .models import Plan
 
 JOB_KIND = "plans.cite_demo"
+#: the data version of a citation not made yet. A pending citation with an empty selector
+#: cites the first figure offered (the largest); a selector picks the row whose fields match
 PENDING = "demo"
-#: a demo citation with an empty selector cites the first figure offered (the largest); a
-#: selector picks the row whose fields match
-_PICK_FIRST: dict[str, Any] = {}
 
 
 def load(request: Any, org: Any) -> Plan | None:

@@ -12,7 +12,7 @@ disclosure rule as on the analysis pages (small cells withheld)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.utils import timezone
@@ -38,6 +38,8 @@ class Candidate:
     selector: dict[str, Any] = field(default_factory=dict)
     ref: str = ""
     note: str = ""
+    #: a legal gap's own fields (``tiplab.policy.legal.Gap``), for a measure drafted from it
+    gap: dict[str, Any] = field(default_factory=dict)
 
     def citation(self) -> Citation:
         return Citation(kind=self.kind, label=self.label, value=self.value,
@@ -96,8 +98,7 @@ def _trend_candidates(params: dict[str, Any], protected: bool) -> list[Candidate
         what = (f", {r[by] if r[by] is not None else _('not recorded')}") if by else ""
         out.append(Candidate("trend", _("Identified, %(year)s%(what)s")
                              % {"year": last, "what": what}, _num(r.get(column)),
-                             result.unit_label if hasattr(result, "unit_label") else
-                             params.get("unit", ""), result.data_version,
+                             _unit(params.get("unit"))["unit"], result.data_version,
                              {"by": by, "unit": params.get("unit", "")},
                              {time: r[time], **({by: r[by]} if by else {})},
                              ref="insights:trends"))
@@ -322,7 +323,7 @@ def _legal_candidates(user: Any) -> list[Candidate]:
                 "compliance (1 = yes, 0.5 = partly, 0 = no)", f"assessment-{a.pk}",
                 {"instrument": g.instrument}, {"country": a.country, "item": g.item,
                                                "instrument": g.instrument},
-                ref=f"{g.instrument}:{g.item}", note=g.why))
+                ref=f"{g.instrument}:{g.item}", note=g.why, gap=asdict(g)))
     return out
 
 
@@ -445,8 +446,7 @@ def state_stamp(user: Any) -> str:
     return f"{answers['m']}|{answers['n']}|{jobs['m']}|{record['m']}"
 
 
-def version_of(kind: str) -> str:
-    """The data version a kind's figures are computed on now."""
-    if kind == "legal_gap":
-        return "assessment"
-    return _services().data_version()
+def data_version() -> str:
+    """The data version the analysis figures are computed on now (raises when there is no
+    data at all)."""
+    return str(_services().data_version())

@@ -122,26 +122,20 @@ def import_file(request: HttpRequest) -> HttpResponse:
     return redirect("plans:detail", pk=plan.pk)
 
 
-def flags_key(request: HttpRequest, rev: Any) -> str | None:
-    """The cache key of a revision's evidence flags on the current data (None: no data)."""
+def flags_for(request: HttpRequest, rev: Any, doc: core.Plan
+              ) -> tuple[dict[str, list[core.EvidenceFlag]], str]:
+    """Evidence flags per measure — every citation against the same figure now — and the
+    key they are cached under: the revision, the data version, what else moves cited
+    figures (assessment answers, finished jobs, the estimate of record) and whether the
+    user gets protected figures. Recomputing a figure reads the analysis pages' cache."""
     try:
-        version = evidence.version_of("trend")
+        version = evidence.data_version()
     except Exception:  # no data at all: nothing to compare against
-        return None
+        return {}, "no-data"
     stamp = evidence.state_stamp(request.user)
     protected = evidence._services().aggregate_only(request.user)
-    return "plans-flags:" + hashlib.sha256(
+    key = "plans-flags:" + hashlib.sha256(
         f"{rev.content_hash}|{version}|{stamp}|{protected}".encode()).hexdigest()
-
-
-def flags_for(request: HttpRequest, plan: Plan, rev: Any, doc: core.Plan
-              ) -> dict[str, list[core.EvidenceFlag]]:
-    """Evidence flags per measure: every citation against the same figure now (cached per
-    revision and data version; recomputing a figure reads the analysis pages' cache)."""
-    key = flags_key(request, rev)
-    if key is None:
-        return {}
-    version = evidence.version_of("trend")
     found = cache.get(key)
     if found is None:
         memo: dict[Any, Any] = {}
@@ -151,7 +145,7 @@ def flags_for(request: HttpRequest, plan: Plan, rev: Any, doc: core.Plan
     out: dict[str, list[core.EvidenceFlag]] = {}
     for f in found:
         out.setdefault(f.measure, []).append(f)
-    return out
+    return out, key
 
 
 def _outline(doc: core.Plan, flags: dict[str, list[core.EvidenceFlag]]) -> list[dict[str, Any]]:
@@ -179,13 +173,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _get(request, pk)
     rev = services.latest(plan)
     doc = services.as_core(rev)
-    flags = flags_for(request, plan, rev, doc)
+    flags, flags_key = flags_for(request, rev, doc)
     changed = [f for fs in flags.values() for f in fs if f.state == "changed"]
     can_edit = can(request.user, "plans.edit") and core.editable(plan.status)
     # the outline (200 measures: most of the page's time) is cached per revision, evidence
     # check, permission and CSRF secret (its forms carry the token)
     outline_key = hashlib.sha256(
-        f"{flags_key(request, rev)}|{can_edit}|{request.META.get('CSRF_COOKIE', '')}"
+        f"{flags_key}|{can_edit}|{request.META.get('CSRF_COOKIE', '')}"
         .encode()).hexdigest()
     return render(request, "plans/detail.html", {
         "outline_key": outline_key,
@@ -322,7 +316,7 @@ def measure_status(request: HttpRequest, pk: int, measure: str) -> HttpResponse:
         return redirect(f"{plan_url(plan)}#measure-{measure}")
     rev = services.latest(plan)
     doc = services.as_core(rev)
-    flags = flags_for(request, plan, rev, doc)
+    flags, _key = flags_for(request, rev, doc)
     x = next((x for p in _outline(doc, flags) for o in p["objectives"]
               for x in o["measures"] if x["m"].id == measure), None)
     if x is None:
@@ -422,12 +416,9 @@ def from_gap(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("Pick a gap and the objective the measure serves."))
         else:
             c = rows[int(index)]
-            gap = {"instrument": c.selector["instrument"], "country": c.selector["country"],
-                   "item": c.selector["item"], "label": c.label.split(" · ")[-1]
-                   .rsplit(":", 1)[0], "answer": "partial" if c.value == 0.5 else "no",
-                   "why": c.note}
             try:
-                _rev, mid = services.from_gap(request, plan, objective, gap, c.data_version)
+                _rev, mid = services.from_gap(request, plan, objective, c.gap,
+                                              c.data_version)
             except (core.PlanError, services.PlanServiceError) as e:
                 _fail(request, e)
             else:
@@ -544,7 +535,7 @@ def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     except services.PlanServiceError as e:
         raise Http404(str(e)) from e
     doc = services.as_core(rev)
-    flags = [f for fs in flags_for(request, plan, rev, doc).values() for f in fs] \
+    flags = [f for fs in flags_for(request, rev, doc)[0].values() for f in fs] \
         if fmt in ("html", "pdf", "docx") else []
     body: str | bytes
     if fmt in ("yaml", "json"):
@@ -554,7 +545,7 @@ def export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     else:
         render_fn = {"html": documents.plan_html, "pdf": documents.plan_pdf,
                      "docx": documents.plan_docx}[fmt]
-        body = render_fn(doc, flags=flags, data_version=evidence.version_of("trend")
+        body = render_fn(doc, flags=flags, data_version=evidence.data_version()
                          if flags else "")
     record(request, "plan.exported", plan, format=fmt, revision=rev.number)
     content_type, ext = EXPORTS[fmt]

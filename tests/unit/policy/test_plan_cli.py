@@ -131,6 +131,8 @@ def test_a_scenario_takes_pillars_titles_regions_and_money_from_the_plan() -> No
         b.amount for _o, x in plan.measures() for b in x.budget if b.source == "government")
     with pytest.raises(AllocationError, match="the plan has no measure 'XX'"):
         problem_document(plan, {"measures": {"XX": {"unit_cost": 1, "effect": 1}}})
+    with pytest.raises(AllocationError, match="line 3: not valid YAML"):
+        allocate_plan(plan, "measures:\n  PV1.1: {unit_cost: [\n")
     with pytest.raises(AllocationError, match="unknown field"):
         problem_document(plan, {"measures": {"PV1.1": {"unit_cost": 1, "effect": 1}},
                                 "budget": 5})
