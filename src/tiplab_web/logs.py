@@ -44,7 +44,10 @@ def logging_config(fmt: str, level: str = "INFO") -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default"}},
+        # no log line about an anonymous route (survivors, reporters) names its visitor
+        "filters": {"anonymous": {"()": "tiplab_web.core.anonymous.AnonymousLogFilter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "default",
+                                 "filters": ["anonymous"]}},
         "root": {"handlers": ["console"], "level": "WARNING"},
         "loggers": {
             "tiplab": {"level": level},

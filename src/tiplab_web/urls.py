@@ -25,6 +25,12 @@ urlpatterns = [
     path("insights/", include("tiplab_web.insights.urls")),
     path("assessment/", include("tiplab_web.assessment.urls")),
     path("plans/", include("tiplab_web.plans.urls")),
+    path("consultations/", include("tiplab_web.consultations.urls")),
+    path("groups/", include("tiplab_web.groups.urls")),
+    # the anonymous routes (tiplab_web.core.anonymous): no address, agent or cookie kept
+    path("voice/", include("tiplab_web.consultations.voice_urls")),
+    path("report/", include("tiplab_web.reporting.public_urls")),
+    path("reporting/", include("tiplab_web.reporting.urls")),
     path("jobs/", include("tiplab_web.jobs.urls")),
 ]
 

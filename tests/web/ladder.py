@@ -408,3 +408,9 @@ LADDER += [
          denied_for=((AGENCY_REPORTER, 403), (ANALYST, 403)),
          note="no token holder drafts plans (policy officers hold no tokens)"),
 ]
+
+# --- working groups and the safe reporting channel (rows in their own modules) -----------------
+from tests.web.ladder_groups import ROWS as _GROUP_ROWS  # noqa: E402
+from tests.web.ladder_reporting import ROWS as _REPORTING_ROWS  # noqa: E402
+
+LADDER += _GROUP_ROWS + _REPORTING_ROWS

@@ -15,6 +15,15 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     cached = getattr(request, "_tiplab_shell", None)
     if cached is not None:
         return cached
+    if getattr(request, "anonymous_client", None) is not None:
+        # an anonymous route (survivors, reporters): no menu, no account; the quick exit
+        from django.conf import settings
+
+        out = {"nav_links": [], "user_role_labels": [],
+               "quick_exit_url": settings.TIPLAB_QUICK_EXIT_URL,
+               "anon_languages": settings.LANGUAGES}
+        request._tiplab_shell = out  # type: ignore[attr-defined]
+        return out
     roles = sorted(user_roles(getattr(request, "user", None)))
     out = {
         "nav_links": nav.links_for(request),

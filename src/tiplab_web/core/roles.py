@@ -83,8 +83,25 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "plans.adopt": frozenset({ADMINISTRATOR}),
     "budgets.edit": frozenset({POLICY_OFFICER}),
     "indicators.submit": frozenset({AGENCY_REPORTER, POLICY_OFFICER}),
+    # consultations on a plan: the menu entry (a stakeholder sees only the consultations
+    # their organisation is invited to); taking part; running one (open, moderate, answer);
+    # one-time codes for survivors' and the public's input, issued by caseworkers (agency
+    # reporters of NGOs and shelters) and the drafting team; reviewing that input before
+    # anyone else reads it
+    "consultations.view": frozenset({STAKEHOLDER, POLICY_OFFICER, ANALYST, DATA_STEWARD,
+                                     ADMINISTRATOR}),
     "consultations.comment": frozenset({STAKEHOLDER, POLICY_OFFICER}),
     "consultations.manage": frozenset({POLICY_OFFICER}),
+    "voice.issue_codes": frozenset({POLICY_OFFICER, AGENCY_REPORTER}),
+    "voice.review": frozenset({POLICY_OFFICER}),
+    # working groups and advisory boards: members see their own groups, the drafting team
+    # and the evidence roles see all of them; the drafting team runs them
+    "groups.view": frozenset({STAKEHOLDER, AGENCY_REPORTER, POLICY_OFFICER, ANALYST,
+                              DATA_STEWARD, ADMINISTRATOR}),
+    "groups.manage": frozenset({POLICY_OFFICER}),
+    # the safe reporting channel: reports name victims and suspects, so they are read by the
+    # role that may see identifiers; a report becomes an intake record through the same role
+    "reporting.triage": frozenset({DATA_STEWARD}),
     "audit.view": frozenset({ADMINISTRATOR}),
     # background jobs: everyone who can start one follows their own; administrators keep
     # the queue healthy (every job's metadata, cancel), without its results

@@ -27,6 +27,23 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
+def _env_rate(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """A rate limit "requests/seconds" from the environment, e.g. ``10/600``."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        limit, window = (int(v) for v in raw.split("/"))
+        if limit <= 0 or window <= 0:
+            raise ValueError
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected requests/seconds, e.g. 10/600"
+                                   ) from None
+    return limit, window
+
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = data_dir()
 
@@ -55,6 +72,9 @@ INSTALLED_APPS = [
     "tiplab_web.insights",
     "tiplab_web.assessment",
     "tiplab_web.plans",
+    "tiplab_web.consultations",
+    "tiplab_web.groups",
+    "tiplab_web.reporting",
     "django_tasks",
     "django_tasks_db",
     "tiplab_web.jobs",
@@ -62,6 +82,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "tiplab_web.core.proxy.ProxyAddressMiddleware",
+    # survivors' and reporters' routes: address, agent, referrer and cookies dropped before
+    # anything reads them (tiplab_web.core.anonymous)
+    "tiplab_web.core.anonymous.AnonymousRouteMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -222,7 +245,22 @@ TIPLAB_RATE_LIMITS = {
     "api_ip": (120, 60),  # API requests per client IP
     "api_token": (60, 60),  # API requests per token
     "password_reset": (5, 3600),  # reset requests per client IP, and per address asked for
+    # anonymous routes (tiplab_web.core.anonymous): per client (a keyed hash of the address,
+    # in memory only) and for everyone together (``_all``); "limit/seconds" in the environment
+    "anon_submit": _env_rate("TIPLAB_ANON_SUBMIT_LIMIT", (10, 600)),
+    "anon_submit_all": _env_rate("TIPLAB_ANON_SUBMIT_ALL_LIMIT", (600, 60)),
+    "anon_receipt": _env_rate("TIPLAB_ANON_RECEIPT_LIMIT", (20, 600)),
+    "anon_receipt_all": _env_rate("TIPLAB_ANON_RECEIPT_ALL_LIMIT", (600, 60)),
 }
+#: the paths whose visitors are never identified (tiplab_web.core.anonymous): survivors'
+#: input through one-time codes, and the safe reporting channel
+TIPLAB_ANONYMOUS_PATHS = ("/voice/", "/report/")
+#: where the "Quick exit" button of those pages goes (an everyday site)
+TIPLAB_QUICK_EXIT_URL = os.environ.get("TIPLAB_QUICK_EXIT_URL",
+                                       "https://www.wikipedia.org/")
+#: the onion address of this site, if it is also an onion service ("http://….onion"):
+#: sent as Onion-Location on the anonymous pages so Tor Browser offers it
+TIPLAB_ONION_LOCATION = os.environ.get("TIPLAB_ONION_LOCATION", "")
 # A password-reset link is valid this long (and once: it dies with the password it resets).
 PASSWORD_RESET_TIMEOUT = _env_int("TIPLAB_PASSWORD_RESET_MINUTES", 30) * 60
 # Audit log: install database triggers that refuse UPDATE and DELETE on audit entries.
