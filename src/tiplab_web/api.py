@@ -194,3 +194,7 @@ if importlib.util.find_spec("tiplab_web.cases.api") is not None:
     from tiplab_web.cases.api import router as cases_router
 
     api.add_router("/cases/", cases_router)
+
+from tiplab_web.groups.api import router as groups_router  # noqa: E402 - needs ``require`` above
+
+api.add_router("/groups/", groups_router)

@@ -414,3 +414,61 @@ from tests.web.ladder_groups import ROWS as _GROUP_ROWS  # noqa: E402
 from tests.web.ladder_reporting import ROWS as _REPORTING_ROWS  # noqa: E402
 
 LADDER += _GROUP_ROWS + _REPORTING_ROWS
+
+# --- consultations and survivors' voice (appended) ---------------------------------------------
+from tests.web import test_consultations_support as _co  # noqa: E402
+
+CONS_VIEW = frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER, ADMINISTRATOR, AGENCY_REPORTER,
+                       STAKEHOLDER})
+#: roles of the drafting organisation that see its consultations; stakeholders and agency
+#: reporters see only those their organisation is invited to (404 otherwise)
+CONS_OWN = frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER, ADMINISTRATOR})
+CONS_NOT_INVITED = ((STAKEHOLDER, 404), (AGENCY_REPORTER, 404))
+CODES = frozenset({POLICY_OFFICER, AGENCY_REPORTER})
+LADDER += [
+    Rung("consultations:index", allowed=CONS_VIEW),
+    Rung("consultations:new", allowed=PLANS_EDIT, kwargs=lambda w, u: {
+        "plan_pk": _pl.make_plan(u).pk}, outsider=True),
+    Rung("consultations:new", "post", allowed=PLANS_EDIT, kwargs=lambda w, u: {
+        "plan_pk": _pl.make_plan(u).pk}, outsider=True,
+        data={"title": "Second", "opens_on": "2026-01-01", "closes_on": "2026-02-01"}),
+    Rung("consultations:detail", allowed=CONS_OWN, kwargs=_co.consultation_kwargs,
+         outsider=True, denied_for=CONS_NOT_INVITED),
+    Rung("consultations:unit", allowed=CONS_OWN, kwargs=_co.unit_kwargs, outsider=True,
+         denied_for=CONS_NOT_INVITED),
+    Rung("consultations:contribute", "post", allowed=PLANS_EDIT, kwargs=_co.unit_kwargs,
+         outsider=True, denied_for=((STAKEHOLDER, 404), (AGENCY_REPORTER, 404)),
+         data={"kind": "comment", "body": "A comment"}),
+    Rung("consultations:contributions", allowed=CONS_OWN, kwargs=_co.consultation_kwargs,
+         outsider=True, denied_for=CONS_NOT_INVITED),
+    Rung("consultations:react", "post", allowed=PLANS_EDIT, kwargs=_co.contribution_kwargs,
+         outsider=True, denied_for=CONS_NOT_INVITED, data={"stance": "support"}),
+    Rung("consultations:hide", "post", allowed=PLANS_EDIT, kwargs=_co.contribution_kwargs,
+         outsider=True, data={"reason": "off topic"}),
+    Rung("consultations:respond", "post", allowed=PLANS_EDIT, kwargs=_co.contribution_kwargs,
+         outsider=True, data={"outcome": "accepted", "reason": "Done"}),
+    Rung("consultations:invite", "post", allowed=PLANS_EDIT, kwargs=_co.consultation_kwargs,
+         outsider=True),
+    Rung("consultations:close", "post", allowed=PLANS_EDIT, kwargs=_co.consultation_kwargs,
+         outsider=True),
+    Rung("consultations:participation", allowed=CONS_OWN, kwargs=_co.consultation_kwargs,
+         outsider=True, denied_for=CONS_NOT_INVITED),
+    Rung("consultations:report", allowed=CONS_OWN, kwargs=_co.report_kwargs, outsider=True,
+         denied_for=CONS_NOT_INVITED),
+    Rung("consultations:codes", allowed=CODES),
+    Rung("consultations:codes", "post", allowed=CODES,
+         data={"target": "q:support-services", "n": "2", "days": "30",
+               "group": "survivor_board", "fmt": "html"}),
+    Rung("consultations:revoke", "post", allowed=CODES, kwargs=_co.batch_kwargs),
+    Rung("consultations:review_queue", allowed=PLANS_EDIT),
+    Rung("consultations:review", allowed=PLANS_EDIT, kwargs=_co.answer_kwargs, outsider=True),
+    Rung("consultations:review", "post", allowed=PLANS_EDIT, kwargs=_co.answer_kwargs,
+         outsider=True, data={"decision": "reject", "note": "identifying"}),
+    Rung("consultations:questionnaire", allowed=CONS_VIEW,
+         kwargs={"key": "barriers-to-justice"}),
+    # the survivors' pages: no account, anonymous routes
+    Rung("voice:start", public=True),
+    Rung("voice:start", "post", public=True, data={"code": "WRONG-CODE-0000"}),
+    Rung("voice:consent", "post", public=True, data={"t": "bad"}),
+    Rung("voice:send", "post", public=True, data={"t": "bad"}),
+]

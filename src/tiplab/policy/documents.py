@@ -960,11 +960,9 @@ def _quiet(names: Sequence[str] = LOGGERS, level: int = logging.ERROR) -> Iterat
             lg.setLevel(lvl)
 
 
-def plan_pdf(plan: Plan, *, generated_at: str | None = None, data_version: str = "",
-             flags: Sequence[EvidenceFlag] | None = None, standalone: bool = True) -> bytes:
-    """The HTML of :func:`plan_html` rendered to PDF by WeasyPrint (A4; the logframe on
-    landscape pages; page numbers; bookmarks from the headings). No URL is ever fetched.
-    ``standalone`` is accepted for symmetry; a PDF is always a whole document."""
+def html_to_pdf(text: str) -> bytes:
+    """A self-contained HTML document rendered to PDF by WeasyPrint; no URL is ever fetched
+    (an image or style sheet by address is refused). Used by every tiplab document."""
     with warnings.catch_warnings():
         # WeasyPrint warns at import when the system lacks libharfbuzz-subset (it then
         # subsets fonts with fontTools): an environment note, not ours to raise
@@ -973,18 +971,28 @@ def plan_pdf(plan: Plan, *, generated_at: str | None = None, data_version: str =
         from weasyprint.urls import URLFetcher
 
     class _NoFetch(URLFetcher):  # type: ignore[misc]
-        """The document is self-contained: refuse every fetch."""
+        """The document is self-contained: refuse every fetch (``data:`` URIs, which are
+        part of the document, are read)."""
 
         def fetch(self, url: str, headers: Any = None) -> Any:
-            raise ValueError(f"plan documents fetch nothing ({url[:80]})")
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            raise ValueError(f"tiplab documents fetch nothing ({url[:80]})")
 
-    text = plan_html(plan, generated_at=generated_at, data_version=data_version, flags=flags,
-                     standalone=True)
     with _quiet(), _gc_paused():
         pdf = HTML(string=text, url_fetcher=_NoFetch()).write_pdf()
     if not isinstance(pdf, bytes):
         raise TypeError("WeasyPrint returned no PDF")
     return pdf
+
+
+def plan_pdf(plan: Plan, *, generated_at: str | None = None, data_version: str = "",
+             flags: Sequence[EvidenceFlag] | None = None, standalone: bool = True) -> bytes:
+    """The HTML of :func:`plan_html` rendered to PDF by WeasyPrint (A4; the logframe on
+    landscape pages; page numbers; bookmarks from the headings). No URL is ever fetched.
+    ``standalone`` is accepted for symmetry; a PDF is always a whole document."""
+    return html_to_pdf(plan_html(plan, generated_at=generated_at, data_version=data_version,
+                                 flags=flags, standalone=True))
 
 
 # --- Word ------------------------------------------------------------------------------------

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+"""The survivors' pages (anonymous: ``tiplab_web.core.anonymous``)."""
+
+from django.urls import path
+
+from . import voice
 
 app_name = "voice"
-urlpatterns: list = []
+urlpatterns = [
+    path("", voice.start, name="start"),
+    path("consent/", voice.consent, name="consent"),
+    path("send/", voice.send, name="send"),
+]

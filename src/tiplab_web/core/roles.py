@@ -83,14 +83,14 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "plans.adopt": frozenset({ADMINISTRATOR}),
     "budgets.edit": frozenset({POLICY_OFFICER}),
     "indicators.submit": frozenset({AGENCY_REPORTER, POLICY_OFFICER}),
-    # consultations on a plan: the menu entry (a stakeholder sees only the consultations
-    # their organisation is invited to); taking part; running one (open, moderate, answer);
+    # consultations on a plan: the menu entry (stakeholders and agency reporters see only
+    # the consultations their organisation is invited to); taking part; running one (open, moderate, answer);
     # one-time codes for survivors' and the public's input, issued by caseworkers (agency
     # reporters of NGOs and shelters) and the drafting team; reviewing that input before
     # anyone else reads it
-    "consultations.view": frozenset({STAKEHOLDER, POLICY_OFFICER, ANALYST, DATA_STEWARD,
-                                     ADMINISTRATOR}),
-    "consultations.comment": frozenset({STAKEHOLDER, POLICY_OFFICER}),
+    "consultations.view": frozenset({STAKEHOLDER, AGENCY_REPORTER, POLICY_OFFICER, ANALYST,
+                                     DATA_STEWARD, ADMINISTRATOR}),
+    "consultations.comment": frozenset({STAKEHOLDER, AGENCY_REPORTER, POLICY_OFFICER}),
     "consultations.manage": frozenset({POLICY_OFFICER}),
     "voice.issue_codes": frozenset({POLICY_OFFICER, AGENCY_REPORTER}),
     "voice.review": frozenset({POLICY_OFFICER}),
