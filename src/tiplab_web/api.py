@@ -198,3 +198,7 @@ if importlib.util.find_spec("tiplab_web.cases.api") is not None:
 from tiplab_web.groups.api import router as groups_router  # noqa: E402 - needs ``require`` above
 
 api.add_router("/groups/", groups_router)
+
+from tiplab_web.consultations.api import router as consultations_router  # noqa: E402
+
+api.add_router("/consultations/", consultations_router)

@@ -6,6 +6,7 @@ import importlib.util
 from django.urls import include, path
 
 from tiplab_web.api import api
+from tiplab_web.core.anonymous import asset as anonymous_asset
 from tiplab_web.core.health import healthz
 from tiplab_web.core.language import set_language
 
@@ -30,6 +31,7 @@ urlpatterns = [
     # the anonymous routes (tiplab_web.core.anonymous): no address, agent or cookie kept
     path("voice/", include("tiplab_web.consultations.voice_urls")),
     path("report/", include("tiplab_web.reporting.public_urls")),
+    path("a/<str:name>", anonymous_asset, name="anonymous_asset"),
     path("reporting/", include("tiplab_web.reporting.urls")),
     path("jobs/", include("tiplab_web.jobs.urls")),
 ]

@@ -78,6 +78,26 @@ def batches() -> dict[str, Any]:
             "records": CaseRecord.objects.count(), "rejects": RejectedRow.objects.count()}
 
 
+def voice_codes(username: str, n: int = 2) -> dict[str, Any]:
+    """A consultation on a small plan of ``username``'s organisation and ``n`` one-time
+    codes for it."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+    from tests.web.test_plans_support import make_plan
+
+    from tiplab_web.consultations import services
+
+    user = get_user_model().objects.get(username=username)
+    plan = make_plan(user)
+    today = timezone.localdate()
+    c = services.create(user, plan, title="Runtime consultation", opens_on=today,
+                        closes_on=today + dt.timedelta(days=7))
+    batch = services.issue_codes(user, n=n, consultation=c)
+    return {"consultation": c.pk, "codes": batch.codes}
+
+
 def main() -> None:
     import django
 

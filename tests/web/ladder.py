@@ -471,4 +471,14 @@ LADDER += [
     Rung("voice:start", "post", public=True, data={"code": "WRONG-CODE-0000"}),
     Rung("voice:consent", "post", public=True, data={"t": "bad"}),
     Rung("voice:send", "post", public=True, data={"t": "bad"}),
+    Rung("anonymous_asset", public=True, kwargs={"name": "anonymous.css"}),
+]
+LADDER += [
+    Rung("api:list_consultations", api=True, allowed=TOKEN_HOLDERS, denied=401),
+    Rung("api:contributions", api=True, allowed=frozenset({ANALYST}), denied=401,
+         kwargs=_co.consultation_kwargs, ok=(200,),
+         denied_for=((AGENCY_REPORTER, 404),),
+         note="an agency reporter sees only consultations its organisation is invited to"),
+    Rung("api:participation", api=True, allowed=frozenset({ANALYST}), denied=401,
+         kwargs=_co.consultation_kwargs, ok=(200,), denied_for=((AGENCY_REPORTER, 404),)),
 ]

@@ -1,7 +1,10 @@
 """The ``tiplab`` command line.
 
 Each module of this package that defines ``register(app)`` adds its commands; they are found
-at start-up, so a capability adds its commands without editing a shared file. Command modules
+at start-up, so a capability adds its commands without editing a shared file. Commands that
+act on the web platform's database (``tiplab codes``, ``tiplab consultation``) are plug-ins:
+functions ``register(app)`` named in the ``tiplab.commands`` entry-point group, so the core
+never imports the web app. Command modules
 import heavy libraries (Splink, statsmodels, geopandas) inside the command functions, so that
 ``tiplab --help`` stays fast.
 """
@@ -30,6 +33,10 @@ def _register_commands() -> None:
         register = getattr(module, "register", None)
         if register is not None:
             register(app)
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group="tiplab.commands"), key=lambda e: e.name):
+        ep.load()(app)
 
 
 _register_commands()

@@ -157,6 +157,8 @@ class GroupStats:
     reactions: int = 0
     anonymous_inputs: int = 0
     units: int = 0
+    #: invited through one-time codes (survivors, the public)
+    by_codes: bool = False
 
     @property
     def not_heard(self) -> list[str]:
@@ -175,7 +177,8 @@ class Participation:
 
     @property
     def not_heard_groups(self) -> list[str]:
-        return [g.group for g in self.groups if g.invited and not g.was_heard]
+        return [g.group for g in self.groups
+                if (g.invited or g.by_codes) and not g.was_heard]
 
     @property
     def uncommented_units(self) -> int:
@@ -197,7 +200,9 @@ def participation(invited: Iterable[tuple[str, str]], contributions: Iterable[Pa
 
     for org, group in invited:
         g = get(group)
-        if org and org not in g.invited:
+        if not org:
+            g.by_codes = True
+        elif org not in g.invited:
             g.invited.append(org)
     by_unit: dict[str, Counter[str]] = {k: Counter() for k in unit_keys}
     seen_units: dict[str, set[str]] = defaultdict(set)

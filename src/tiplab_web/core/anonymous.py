@@ -21,6 +21,11 @@
 
 Language: from ``?lang=`` or a ``lang`` form field (en, fr, es), else the browser's
 Accept-Language — never a cookie.
+
+Style sheets and scripts of these pages are served under ``/a/`` (:func:`asset`, an anonymous
+prefix too), not ``/static/``: a browser fetches them right after the page, and a request for
+``/static/...`` would be logged with the address the page itself kept out of the logs. The
+pages declare an empty icon for the same reason (no ``/favicon.ico`` request).
 """
 
 from __future__ import annotations
@@ -141,6 +146,34 @@ def rate_limit(request: HttpRequest, bucket: str) -> None:
     ratelimit.check(bucket, token)
     if f"{bucket}_all" in settings.TIPLAB_RATE_LIMITS:
         ratelimit.check(f"{bucket}_all", "all")
+
+
+#: the files the anonymous pages use (name in ``/a/<name>`` -> static path)
+ASSETS = {
+    "tiplab.css": "tiplab/tiplab.css",
+    "anonymous.css": "tiplab/anonymous.css",
+    "quick_exit.js": "tiplab/quick_exit.js",
+    "voice.js": "consultations/voice.js",
+    "pow.js": "reporting/pow.js",
+}
+_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+
+
+@anonymous_view
+def asset(request: HttpRequest, name: str) -> HttpResponse:
+    """One of :data:`ASSETS`, from the static files (never cached: a cached file is a trace
+    of the visit on the device)."""
+    from pathlib import Path
+
+    from django.contrib.staticfiles import finders
+    from django.http import Http404
+
+    rel = ASSETS.get(name)
+    found = finders.find(rel) if rel else None
+    if not found:
+        raise Http404
+    path = Path(str(found))
+    return HttpResponse(path.read_bytes(), content_type=_TYPES[path.suffix])
 
 
 class AnonymousLogFilter(logging.Filter):

@@ -84,10 +84,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "budgets.edit": frozenset({POLICY_OFFICER}),
     "indicators.submit": frozenset({AGENCY_REPORTER, POLICY_OFFICER}),
     # consultations on a plan: the menu entry (stakeholders and agency reporters see only
-    # the consultations their organisation is invited to); taking part; running one (open, moderate, answer);
-    # one-time codes for survivors' and the public's input, issued by caseworkers (agency
-    # reporters of NGOs and shelters) and the drafting team; reviewing that input before
-    # anyone else reads it
+    # the consultations their organisation is invited to); taking part; running one (open,
+    # moderate, answer); one-time codes for survivors' and the public's input, issued by
+    # caseworkers (agency reporters of NGOs and shelters) and the drafting team; reviewing
+    # that input before anyone else reads it
     "consultations.view": frozenset({STAKEHOLDER, AGENCY_REPORTER, POLICY_OFFICER, ANALYST,
                                      DATA_STEWARD, ADMINISTRATOR}),
     "consultations.comment": frozenset({STAKEHOLDER, AGENCY_REPORTER, POLICY_OFFICER}),

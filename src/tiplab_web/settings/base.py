@@ -253,14 +253,22 @@ TIPLAB_RATE_LIMITS = {
     "anon_receipt_all": _env_rate("TIPLAB_ANON_RECEIPT_ALL_LIMIT", (600, 60)),
 }
 #: the paths whose visitors are never identified (tiplab_web.core.anonymous): survivors'
-#: input through one-time codes, and the safe reporting channel
-TIPLAB_ANONYMOUS_PATHS = ("/voice/", "/report/")
+#: input through one-time codes, the safe reporting channel, and their style sheets and
+#: scripts
+TIPLAB_ANONYMOUS_PATHS = ("/voice/", "/report/", "/a/")
 #: where the "Quick exit" button of those pages goes (an everyday site)
 TIPLAB_QUICK_EXIT_URL = os.environ.get("TIPLAB_QUICK_EXIT_URL",
                                        "https://www.wikipedia.org/")
 #: the onion address of this site, if it is also an onion service ("http://….onion"):
 #: sent as Onion-Location on the anonymous pages so Tor Browser offers it
 TIPLAB_ONION_LOCATION = os.environ.get("TIPLAB_ONION_LOCATION", "")
+#: the safe reporting channel (docs/reporting.md): the numbers shown to someone in danger,
+#: the largest attachment, the proof-of-work difficulty (0 = off: it needs JavaScript, which
+#: Tor Browser's safest mode turns off), and whose data stewards triage the reports
+TIPLAB_REPORT_EMERGENCY_NUMBERS = [("Emergency services (police, ambulance)", "112")]
+TIPLAB_REPORT_ATTACHMENT_MB = _env_int("TIPLAB_REPORT_ATTACHMENT_MB", 5)
+TIPLAB_REPORT_POW_BITS = int(os.environ.get("TIPLAB_REPORT_POW_BITS", "0") or 0)
+TIPLAB_REPORTING_ORGANISATION_KINDS = ("coordinator",)
 # A password-reset link is valid this long (and once: it dies with the password it resets).
 PASSWORD_RESET_TIMEOUT = _env_int("TIPLAB_PASSWORD_RESET_MINUTES", 30) * 60
 # Audit log: install database triggers that refuse UPDATE and DELETE on audit entries.
