@@ -388,11 +388,136 @@ def report_html(meta: ReportMeta, rows: Sequence[ReportRow], part: Participation
     return "".join(out)
 
 
+def _pdf_fonts() -> tuple[str, str]:
+    """DejaVu Sans (the copy matplotlib ships, so every install has it: full Latin,
+    Greek and Cyrillic), registered once with ReportLab; Helvetica if it cannot be read."""
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "tiplab-sans" in pdfmetrics.getRegisteredFontNames():
+        return "tiplab-sans", "tiplab-sans-bold"
+    try:
+        from pathlib import Path
+
+        import matplotlib
+
+        ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        pdfmetrics.registerFont(TTFont("tiplab-sans", str(ttf / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("tiplab-sans-bold", str(ttf / "DejaVuSans-Bold.ttf")))
+    except (OSError, ImportError):  # pragma: no cover - matplotlib is a dependency
+        return "Helvetica", "Helvetica-Bold"
+    for bold, italic in ((0, 0), (0, 1)):
+        addMapping("tiplab-sans", bold, italic, "tiplab-sans")
+    for bold, italic in ((1, 0), (1, 1)):
+        addMapping("tiplab-sans", bold, italic, "tiplab-sans-bold")
+    return "tiplab-sans", "tiplab-sans-bold"
+
+
+def _rl_diff(old: str, new: str) -> str:
+    """:func:`word_diff` in ReportLab's paragraph mark-up (struck out / underlined)."""
+    parts = []
+    for op, text in word_diff(old, new):
+        t = html.escape(text).replace("\n", "<br/>")
+        if op == "del":
+            parts.append(f"<strike><font color='#8c1c1c'>{t}</font></strike>")
+        elif op == "ins":
+            parts.append(f"<u><font color='#1d5a31'>{t}</font></u>")
+        else:
+            parts.append(t)
+    return "".join(parts)
+
+
 def report_pdf(meta: ReportMeta, rows: Sequence[ReportRow],
                part: Participation | None = None) -> bytes:
-    from tiplab.policy.documents import html_to_pdf
+    """The content of :func:`report_html` as an A4 PDF, drawn by ReportLab: a consultation's
+    report runs to thousands of contributions, which WeasyPrint lays out at about a hundred
+    a second (benchmarks/README.md); this takes a few seconds. Page numbers in the footer."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
-    return html_to_pdf(report_html(meta, rows, part, standalone=True))
+    regular, bold = _pdf_fonts()
+    ink, muted, brand = "#1b2630", "#4d5b67", "#0b4f6c"
+    body = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11,
+                          textColor=colors.HexColor(ink), spaceAfter=5)
+    cell = ParagraphStyle("cell", parent=body, spaceAfter=0)
+    h1 = ParagraphStyle("h1", parent=body, fontName=bold, fontSize=17, leading=21,
+                        textColor=colors.HexColor(brand), spaceAfter=4)
+    h2 = ParagraphStyle("h2", parent=body, fontName=bold, fontSize=12, leading=15,
+                        textColor=colors.HexColor(brand), spaceBefore=10, spaceAfter=5,
+                        keepWithNext=1)
+    h3 = ParagraphStyle("h3", parent=body, fontName=bold, fontSize=10, leading=13,
+                        spaceBefore=8, spaceAfter=3, keepWithNext=1)
+    e = html.escape
+
+    def table(head: list[str], data: list[list[str]], widths: list[float]) -> Table:
+        t = Table([[Paragraph(f"<b>{e(x)}</b>", cell) for x in head]]
+                  + [[Paragraph(e(x), cell) for x in r] for r in data],
+                  colWidths=[w * mm for w in widths], repeatRows=1, hAlign="LEFT")
+        t.setStyle(TableStyle([
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#cfd7de")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f5")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+        return t
+
+    story: list[Any] = [Paragraph("You said, we did", h1), Paragraph(
+        f"<b>{e(meta.consultation)}</b> — on {e(meta.plan)} ({e(meta.plan_version)}); open "
+        f"{e(meta.opens)} to {e(meta.closes)}."
+        + (f" Generated {e(meta.generated_at)}." if meta.generated_at else ""), body)]
+    story.append(Paragraph("Answers", h2))
+    story.append(table(["Answer", "Contributions"],
+                       [[OUTCOMES.get(k, "Not yet answered"), str(n)]
+                        for k, n in _outcome_counts(rows).items()], [60, 30]))
+    if part is not None:
+        story.append(Paragraph("Who was heard", h2))
+        story.append(table(
+            ["Stakeholder group", "Invited", "Heard", "Contributions", "Anonymous inputs",
+             "Not heard"],
+            [[g.label, str(len(g.invited)), str(len(g.heard)), str(g.contributions),
+              str(g.anonymous_inputs), ", ".join(g.not_heard) or "—"] for g in part.groups],
+            [45, 16, 16, 24, 24, 55]))
+    story.append(Paragraph("What was said, and what was done", h2))
+    if not rows:
+        story.append(Paragraph("No contribution has been published.", body))
+    last = None
+    for r in rows:
+        if r.unit_key != last:
+            story.append(Paragraph(e(r.unit_title), h3))
+            last = r.unit_key
+        who = r.organisation or "anonymous input"
+        tag = "survivor input · " if r.survivor else ""
+        text = e(r.text).replace("\n", "<br/>")
+        lines = [f"<font color='{muted}'>#{r.number} · {tag}{e(GROUPS.get(r.group, r.group))} · "
+                 f"{e(who)} · {e(KINDS.get(r.kind, r.kind))} · {e(r.created)} · support "
+                 f"{r.support}, oppose {r.oppose}</font>", text]
+        if r.suggested:
+            lines.append(f"<i>Suggested text:</i> {_rl_diff(r.original, r.suggested)}")
+        if r.outcome:
+            rev = f" — changed in {e(r.revision)}" if r.revision else ""
+            lines.append(f"<font color='{brand}'><b>{e(OUTCOMES[r.outcome])}</b>{rev}. "
+                         f"{e(r.reason)}</font>")
+        else:
+            lines.append(f"<font color='{muted}'>Not yet answered.</font>")
+        story.append(Paragraph("<br/>".join(lines), body))
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7.5)
+        canvas.setFillColor(colors.HexColor(muted))
+        canvas.drawRightString(A4[0] - 16 * mm, 10 * mm, f"{meta.consultation} — page "
+                               f"{doc.page}")
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=16 * mm, rightMargin=16 * mm,
+                            topMargin=16 * mm, bottomMargin=18 * mm,
+                            title=f"{meta.consultation} — you said, we did",
+                            author="tiplab", invariant=True)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()
 
 
 def today() -> str:
