@@ -332,3 +332,13 @@ def test_too_many_code_attempts_get_a_calm_429(setup, settings):
     r = client.post("/voice/", {"code": "AAAA-BBBB-CCCC"})
     assert b'Nothing you typed was saved' in r.content
     assert r.has_header('Retry-After')
+
+
+def test_the_plan_page_lists_its_consultations(setup):
+    c = setup["c"]
+    services.contribute(setup["cop"], c, "measure:M1", "comment", "A note")
+    page = _client(setup["officer"]).get(reverse("plans:detail", args=[c.plan.pk]))
+    body = page.content.decode()
+    assert c.title in body
+    assert "1 contribution" in body
+    assert reverse("consultations:new", args=[c.plan.pk]) in body

@@ -191,7 +191,29 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_adopt": can(request.user, "plans.adopt"),
         "objective_form": ObjectiveForm(plan=doc) if can_edit else None,
         "agreements": doc.agreements, "kinds": core.AGREEMENT_KINDS,
-        "scopes": core.AGREEMENT_SCOPES, "measure_statuses": core.MEASURE_STATUSES})
+        "scopes": core.AGREEMENT_SCOPES, "measure_statuses": core.MEASURE_STATUSES,
+        **_engagement(request, plan)})
+
+
+def _engagement(request: HttpRequest, plan: Plan) -> dict[str, Any]:
+    """The consultations on this plan and the working groups that follow it (what the user
+    may see of them), for the plan page."""
+    from django.db.models import Count, Q
+
+    from tiplab_web.consultations import services as consultations
+    from tiplab_web.groups import services as groups
+
+    cons = [{"c": c, "n": c.n} for c in consultations.visible_to(request.user).filter(
+        plan=plan).annotate(n=Count("contributions", filter=Q(contributions__hidden=False)))]
+    today = services.today()
+    rows = []
+    for g in groups.groups_for(request.user).filter(plan=plan).order_by("name").annotate(
+            n_open=Count("action_items", filter=Q(action_items__status="open")),
+            n_overdue=Count("action_items", filter=Q(action_items__status="open",
+                                                     action_items__due__lt=today))):
+        rows.append(g)
+    return {"consultations": cons, "groups": rows,
+            "can_consult": can(request.user, "consultations.manage")}
 
 
 @require_POST

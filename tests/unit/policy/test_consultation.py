@@ -127,3 +127,17 @@ def test_every_shipped_questionnaire_is_in_three_languages():
             assert set(question.text) == {"en", "fr", "es"}, question.id
             for o in question.options:
                 assert set(o.text) == {"en", "fr", "es"}, (question.id, o.id)
+
+
+def test_a_group_reached_only_through_codes_is_not_heard_until_an_input_comes_back():
+    p = core.participation([("", "public"), ("", "survivor_board")],
+                           [core.Participant("", "survivor_board", "survivor", "measure:M1")])
+    assert p.not_heard_groups == ["public"]
+
+
+def test_the_pdf_report_is_drawn_with_every_contribution():
+    rows = [core.ReportRow(i, f"measure:M{i % 3}", f"M{i % 3}", "ngo", "NGO", "comment",
+                           f"Comment {i} " + "é" * 40) for i in range(300)]
+    pdf = core.report_pdf(core.ReportMeta("C", "P", "v1", "2026-01-01", "2026-02-01"), rows)
+    assert pdf.startswith(b"%PDF")
+    assert pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 5
