@@ -204,13 +204,16 @@ def _engagement(request: HttpRequest, plan: Plan) -> dict[str, Any]:
     from tiplab_web.groups import services as groups
 
     cons = [{"c": c, "n": c.n} for c in consultations.visible_to(request.user).filter(
-        plan=plan).annotate(n=Count("contributions", filter=Q(contributions__hidden=False)))]
+        plan=plan).annotate(n=Count("contributions", filter=Q(contributions__hidden=False),
+                                 distinct=True))]
     today = services.today()
     rows = []
     for g in groups.groups_for(request.user).filter(plan=plan).order_by("name").annotate(
-            n_open=Count("action_items", filter=Q(action_items__status="open")),
+            n_open=Count("action_items", filter=Q(action_items__status="open"),
+                         distinct=True),
             n_overdue=Count("action_items", filter=Q(action_items__status="open",
-                                                     action_items__due__lt=today))):
+                                                     action_items__due__lt=today),
+                            distinct=True)):
         rows.append(g)
     return {"consultations": cons, "groups": rows,
             "can_consult": can(request.user, "consultations.manage")}
