@@ -1,4 +1,11 @@
-from django.urls import path  # noqa: F401
+"""The anonymous pages, mounted at ``/report/`` (``settings.TIPLAB_ANONYMOUS_PATHS``)."""
+
+from django.urls import path
+
+from . import views_public
 
 app_name = "report"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_public.form, name="form"),
+    path("receipt/", views_public.receipt, name="receipt"),
+]

@@ -71,6 +71,7 @@ class Command(BaseCommand):
             self._close_the_loop(sorted(roles["inputs"]))
             self._legal_assessments()
             self._plan()
+            self._engagement()
 
     def _close_the_loop(self, agencies: list[str]) -> None:
         """Queue the demo's linkage of the six agencies and, once it is done, the estimate
@@ -142,6 +143,29 @@ class Command(BaseCommand):
         plan = plans_demo.load(policy, organisation_of(policy))
         if plan is not None:
             self.stdout.write(f"loaded the demo National Action Plan ({plan.title})")
+
+    def _engagement(self) -> None:
+        """The policy loop's engagement: a consultation on the demo plan with input from
+        every stakeholder group (a survivor's reviewed, the public's waiting), the working
+        groups that steer it, and anonymous reports in the triage queue."""
+        from django.contrib.auth import get_user_model
+
+        from tiplab_web.consultations import demo as consultations_demo
+        from tiplab_web.core.access import organisation_of
+        from tiplab_web.groups import demo as groups_demo
+        from tiplab_web.reporting import demo as reporting_demo
+
+        policy = get_user_model().objects.get(username="demo-policy")
+        c = consultations_demo.load(policy)
+        if c is not None:
+            self.stdout.write(f"opened the demo consultation ({c.contributions.count()} "
+                              "contributions, one survivor's input reviewed)")
+        group = groups_demo.load(policy, organisation_of(policy))
+        if group is not None:
+            self.stdout.write(f"loaded the demo working groups ({group.name}, ...)")
+        n = reporting_demo.load()
+        if n:
+            self.stdout.write(f"received {n} demo reports through the safe reporting channel")
 
     def _import(self, store: DjangoCaseStore, path: Path, profile: str,
                 source: str | None) -> None:
