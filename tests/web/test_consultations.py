@@ -342,3 +342,16 @@ def test_the_plan_page_lists_its_consultations(setup):
     assert c.title in body
     assert "1 contribution" in body
     assert reverse("consultations:new", args=[c.plan.pk]) in body
+
+
+def test_the_dashboard_shows_input_to_review_and_contributions_to_answer(setup):
+    c = setup["c"]
+    services.contribute(setup["cop"], c, "measure:M1", "comment", "Please answer")
+    batch = services.issue_codes(setup["officer"], n=1, consultation=c)
+    _flow(Client(), batch.codes[0], "A survivor's view")
+    page = _client(setup["officer"]).get(reverse("core:home"))
+    keys = [p.panel.key for p in page.context["panels"]]
+    assert "consultation_work" in keys
+    body = page.content.decode()
+    assert "1 anonymous input waits for review" in body
+    assert f"/consultations/{c.pk}/contributions/?state=unanswered" in body

@@ -76,20 +76,25 @@ def _menu(client) -> list[str]:
 
 
 def test_menu_shows_only_what_the_role_may_use(client_as):
-    assert _menu(client_as("administrator")) == ["home", "plans", "jobs", "audit", "users",
-                                                 "organisations", "security"]
+    assert _menu(client_as("administrator")) == [
+        "home", "plans", "consultations", "groups", "jobs", "audit", "users", "organisations",
+        "security"]
     assert _menu(client_as("analyst")) == [
         "home", "intake", "cases", "linkage", "estimates", "trends", "profiles", "routes",
-        "hotspots", "gap", "vulnerability", "assessment", "plans", "jobs", "tokens",
-        "security"]
+        "hotspots", "gap", "vulnerability", "assessment", "plans", "consultations", "groups",
+        "jobs", "tokens", "security"]
     # Policy officers see aggregate evidence only: estimates and analytics, no case data.
     assert _menu(client_as("policy_officer")) == [
         "home", "estimates", "trends", "profiles", "routes", "hotspots", "gap", "vulnerability",
-        "assessment", "plans", "jobs", "security"]
-    # Agency reporters see the plan measures their organisation leads
-    assert _menu(client_as("agency_reporter")) == ["home", "submit", "plans", "jobs", "tokens",
-                                                   "security"]
-    assert _menu(client_as("stakeholder")) == ["home", "security"]
+        "assessment", "plans", "consultations", "groups", "jobs", "security"]
+    # Data stewards triage the reports of the safe reporting channel
+    assert "reporting" in _menu(client_as("data_steward"))
+    assert "reporting" not in _menu(client_as("analyst"))
+    # Agency reporters see the plan measures their organisation leads, the consultations and
+    # working groups their organisation takes part in
+    assert _menu(client_as("agency_reporter")) == [
+        "home", "submit", "plans", "consultations", "groups", "jobs", "tokens", "security"]
+    assert _menu(client_as("stakeholder")) == ["home", "consultations", "groups", "security"]
 
 
 def test_current_section_is_marked_for_screen_readers(client_as):
@@ -121,7 +126,7 @@ def test_nav_registry_accepts_new_entries_and_skips_unmounted_urls(client_as):
         assert _menu(client_as("analyst")) == [
             "home", "intake", "cases", "cases-test", "linkage", "estimates", "trends",
             "profiles", "routes", "hotspots", "gap", "vulnerability", "assessment", "plans",
-            "jobs", "tokens", "security"]
+            "consultations", "groups", "jobs", "tokens", "security"]
         assert "cases-test" not in _menu(client_as("policy_officer"))
         with pytest.raises(KeyError):
             nav.register(
@@ -150,7 +155,7 @@ def test_dashboard_shows_recent_activity_and_admin_counts(world, client_as):
     make_user("second-analyst", ["analyst"], world.home)
     admin_page = client_as("administrator").get(reverse("core:home"))
     keys = [p.panel.key for p in admin_page.context["panels"]]
-    assert keys == ["users_and_roles", "recent_activity"]
+    assert keys == ["overdue_actions", "users_and_roles", "recent_activity"]
     html = admin_page.content.decode()
     assert "Users and roles" in html
     assert "<strong>2</strong> Analyst" in html
@@ -159,7 +164,7 @@ def test_dashboard_shows_recent_activity_and_admin_counts(world, client_as):
     analyst_page = client_as("analyst").get(reverse("core:home"))
     assert [p.panel.key for p in analyst_page.context["panels"]] == [
         "latest_estimate", "records_by_source", "data_freshness", "recent_imports",
-        "latest_link_run", "open_problems", "recent_activity",
+        "latest_link_run", "open_problems", "overdue_actions", "recent_activity",
     ]
 
 

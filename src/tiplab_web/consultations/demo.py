@@ -55,9 +55,11 @@ def load(policy: Any) -> Consultation | None:
     if plan.status == "draft":
         plans.transition(policy, plan, "consultation", comment="opened for consultation")
     prosecutor, _prosecution = _prosecutor()
-    invited = [(o, "") for o in Organisation.objects.filter(name__in=[
-        "National Police", "Labour Inspectorate", "Shelter NGO", "Migrant Workers' Association",
-        PROSECUTION])]
+    # the migrant workers' association speaks for its community, not as a service provider
+    invited = [(o, "community" if o.name == "Migrant Workers' Association" else "")
+               for o in Organisation.objects.filter(name__in=[
+                   "National Police", "Labour Inspectorate", "Shelter NGO",
+                   "Migrant Workers' Association", PROSECUTION])]
     today = timezone.localdate()
     c = services.create(
         policy, plan, title=TITLE, opens_on=today - dt.timedelta(days=14),
