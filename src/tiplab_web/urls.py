@@ -11,6 +11,7 @@ from tiplab_web.core.health import healthz
 from tiplab_web.core.language import set_language
 
 handler400 = "tiplab_web.core.errors.bad_request"
+handler404 = "tiplab_web.core.errors.page_not_found"
 handler500 = "tiplab_web.core.errors.server_error"
 
 urlpatterns = [

@@ -355,3 +355,12 @@ def test_the_dashboard_shows_input_to_review_and_contributions_to_answer(setup):
     body = page.content.decode()
     assert "1 anonymous input waits for review" in body
     assert f"/consultations/{c.pk}/contributions/?state=unanswered" in body
+
+
+def test_an_unknown_anonymous_address_answers_in_the_anonymous_shell():
+    r = Client().get("/voice/nowhere/", HTTP_COOKIE="sessionid=abc")
+    assert r.status_code == 404
+    body = r.content.decode()
+    assert 'class="quick-exit"' in body
+    assert "/static/" not in body
+    assert not r.cookies

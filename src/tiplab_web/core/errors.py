@@ -50,10 +50,33 @@ def bad_request(request: HttpRequest, exception: BaseException) -> HttpResponse:
     return default(request, exception)
 
 
+def _anonymous_page(request: HttpRequest, status: int) -> HttpResponse:
+    """The error page of an anonymous route: its own shell (no /static/ request, no cookie,
+    the quick exit), so an error page leaks nothing the route itself keeps out."""
+    from django.shortcuts import render
+
+    return render(request, "core/anonymous_error.html", {"status": status}, status=status)
+
+
+def page_not_found(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    """``handler404``: Django's page, or the anonymous routes' own."""
+    from django.views.defaults import page_not_found as default
+
+    from tiplab_web.core.anonymous import is_anonymous_path
+
+    if is_anonymous_path(request.path_info):
+        return _anonymous_page(request, 404)
+    return default(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]  # Django calls this handler while handling the exception
     if database_unavailable(exc):
         return _unavailable(request)
+    from tiplab_web.core.anonymous import is_anonymous_path
+
+    if is_anonymous_path(request.path_info):
+        return _anonymous_page(request, 500)
     if request.path.startswith(API_PREFIX):
         return error_response(500)
     return HttpResponse(loader.get_template("500.html").render(), status=500)
