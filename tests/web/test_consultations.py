@@ -364,3 +364,27 @@ def test_an_unknown_anonymous_address_answers_in_the_anonymous_shell():
     assert 'class="quick-exit"' in body
     assert "/static/" not in body
     assert not r.cookies
+
+
+def test_a_caseworkers_codes_bring_input_to_the_drafting_teams_review(setup, world):
+    from tiplab_web.core.roles import AGENCY_REPORTER
+
+    shelter = Organisation.objects.create(name="North Shelter", kind="shelter", country="ZZ")
+    services.invite(setup["officer"], setup["c"], shelter)
+    caseworker = make_user("caseworker", [AGENCY_REPORTER], shelter)
+    client = _client(caseworker)
+    page = client.get(reverse("consultations:codes")).content.decode()
+    assert setup["c"].title in page
+    assert "q:support-services" not in page  # questionnaires: the drafting team's
+    r = client.post(reverse("consultations:codes"), {
+        "target": f"c:{setup['c'].pk}", "n": "1", "days": "10", "group": "survivor_board",
+        "fmt": "html"})
+    code = re.search(rb'class="code">([0-9A-Z-]{14})<', r.content).group(1).decode()
+    _flow(Client(), code, "Survivors need lawyers who speak Tigrinya.")
+    assert services.review_queue(world.home).count() == 1
+    assert services.review_queue(shelter).count() == 0
+    with pytest.raises(services.ConsultationError):
+        services.issue_codes(caseworker, n=1, questionnaire="support-services")
+    other = support.make_consultation(setup["officer"], title="Not for the shelter")
+    with pytest.raises(services.ConsultationError):
+        services.issue_codes(caseworker, n=1, consultation=other)

@@ -53,13 +53,14 @@ def report_kwargs(world: Any, user: Any) -> dict[str, Any]:
 def answer_kwargs(world: Any, user: Any) -> dict[str, Any]:
     from tiplab_web.consultations import services
 
-    batch = services.issue_codes(user, n=1, questionnaire="support-services")
+    batch = services.issue_codes(user, n=1, consultation=make_consultation(user))
     vc = services.redeem(batch.codes[0])
-    done = services.submit(vc, answers={"safe": 4}, text="", consent=True)
+    done = services.submit(vc, text="The shelter was full.", consent=True)
     return {"aid": done.answer.pk}
 
 
 def batch_kwargs(world: Any, user: Any) -> dict[str, Any]:
     from tiplab_web.consultations import services
 
-    return {"batch": services.issue_codes(user, n=2, questionnaire="support-services").batch}
+    return {"batch": services.issue_codes(user, n=2,
+                                          consultation=make_consultation(user)).batch}

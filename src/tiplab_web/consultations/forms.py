@@ -99,12 +99,13 @@ class IssueCodesForm(forms.Form):
                                                        ("pdf", "PDF")], initial="html")
 
     def __init__(self, *args: Any, consultations: list[Any] | None = None,
-                 **kwargs: Any) -> None:
+                 questionnaires: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [(f"c:{c.pk}", _("Consultation: %(t)s") % {"t": c.title})
                    for c in consultations or []]
-        choices += [(f"q:{q.key}", _("Questionnaire: %(t)s") % {"t": q.t("title", "en")})
-                    for q in qs.shipped().values()]
+        if questionnaires:  # issued by the drafting team, who review the answers
+            choices += [(f"q:{q.key}", _("Questionnaire: %(t)s") % {"t": q.t("title", "en")})
+                        for q in qs.shipped().values()]
         self.fields["target"].choices = choices
 
 

@@ -366,6 +366,13 @@ def issue_codes(request: Any, *, n: int, consultation: Consultation | None = Non
             qs.get(questionnaire)
         except qs.QuestionnaireError as e:
             raise ConsultationError(str(e)) from None
+        if not can(user, "voice.review"):
+            raise ConsultationError(_("Codes for a questionnaire are issued by the drafting "
+                                      "team, who review the answers; caseworkers issue codes "
+                                      "for a consultation."))
+    if consultation is not None and consultation.organisation != org and not \
+            consultation.invitations.filter(organisation=org).exists():
+        raise ConsultationError(_("Your organisation is not invited to this consultation."))
     if consultation is not None and consultation.state == "closed":
         raise ConsultationError(_("This consultation is closed: codes for it would not work."))
     if not 1 <= n <= MAX_CODES:
@@ -507,8 +514,15 @@ def read(answer: VoiceAnswer, which: str = "redacted") -> dict[str, Any]:
     return data
 
 
+def reviewable(org: Any) -> QuerySet[VoiceAnswer]:
+    """The anonymous inputs ``org`` reviews: those on its consultations (whoever handed out
+    the codes — a shelter's caseworker, say), and answers to its questionnaires."""
+    return VoiceAnswer.objects.filter(Q(consultation__organisation=org)
+                                      | Q(consultation__isnull=True, code__organisation=org))
+
+
 def review_queue(org: Any) -> QuerySet[VoiceAnswer]:
-    return (VoiceAnswer.objects.filter(code__organisation=org, status="pending")
+    return (reviewable(org).filter(status="pending")
             .select_related("consultation", "code").order_by("submitted_on", "id"))
 
 

@@ -410,7 +410,8 @@ def _code_targets(user: Any) -> list[Consultation]:
 @capability_required("voice.issue_codes")
 def codes(request: HttpRequest) -> HttpResponse:
     targets = _code_targets(request.user)
-    form = IssueCodesForm(request.POST or None, consultations=targets)
+    form = IssueCodesForm(request.POST or None, consultations=targets,
+                          questionnaires=can(request.user, "voice.review"))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         kind, _sep, ref = d["target"].partition(":")
@@ -457,8 +458,8 @@ def revoke(request: HttpRequest, batch: str) -> HttpResponse:
 
 def _answer(request: HttpRequest, aid: int) -> VoiceAnswer:
     org = organisation_of(request.user)
-    return get_object_for(request.user, VoiceAnswer.objects.filter(
-        code__organisation=org).select_related("consultation", "code"), pk=aid)
+    return get_object_for(request.user, services.reviewable(org).select_related(
+        "consultation", "code"), pk=aid)
 
 
 @require_GET
@@ -471,7 +472,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     for a in pending:
         a.title = (a.consultation.title if a.consultation  # type: ignore[attr-defined]
                    else titles.get(a.questionnaire, a.questionnaire))
-    done = (VoiceAnswer.objects.filter(code__organisation=org).exclude(status="pending")
+    done = (services.reviewable(org).exclude(status="pending")
             .select_related("consultation").order_by("-reviewed_at")[:20])
     return render(request, "consultations/review_queue.html", {"pending": pending,
                                                                "done": done})
