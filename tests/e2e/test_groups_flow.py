@@ -73,7 +73,7 @@ def test_create_meet_assign_and_close_an_action(page: Page, live_server, transac
     page.get_by_role("navigation", name="Main menu").get_by_role(
         "link", name="Working groups").click()
     page.get_by_role("link", name="My action items").click()
-    page.get_by_role("button", name="Done").click()
+    page.get_by_role("button", name="Mark as done").click()
     expect(page.get_by_text("Action item updated.")).to_be_visible()
     assert ActionItem.objects.get().status == "done"
     assert console_errors == []
