@@ -270,3 +270,26 @@ def test_batches_sealed_with_keys_nobody_has_stop_a_rotation(store) -> None:
     with pytest.raises(KeyRotationError, match=r"0123456789ab.*restore those key files"):
         rotate_keys(store, by="tester")
     assert any("0123456789ab" in p for p in key_status(store).problems)
+
+
+def test_rotation_reseals_survivors_anonymous_input(store, world) -> None:
+    from tests.web import test_consultations_support as co
+    from tiplab_web.consultations import services as voice
+    from tiplab_web.consultations.models import VoiceAnswer
+
+    officer = world.users["policy_officer"]
+    batch = voice.issue_codes(officer, n=2, consultation=co.make_consultation(officer))
+    pending = voice.submit(voice.redeem(batch.codes[0]), text="The shelter was far away.",
+                           consent=True).answer
+    approved = voice.submit(voice.redeem(batch.codes[1]), text="Nobody spoke my language.",
+                            consent=True).answer
+    voice.approve(officer, approved, "Nobody spoke my language.")
+    result = rotate_keys(store, retire_old=True, by="tester")
+    for a in VoiceAnswer.objects.filter(pk__in=[pending.pk, approved.pk]):
+        assert bytes(a.sealed_redacted)[:12].decode() == result.new_key_id
+    assert voice.read(VoiceAnswer.objects.get(pk=pending.pk), "original")["text"] == \
+        "The shelter was far away."
+    assert voice.read(VoiceAnswer.objects.get(pk=approved.pk))["text"] == \
+        "Nobody spoke my language."
+    entry = AuditEntry.objects.filter(action="keys.rotate").latest("id")
+    assert entry.details["anonymous_inputs"] == 2

@@ -87,11 +87,15 @@ def rotate_keys(store: Any, old: Mapping[str, KeyRing], new: KeyRing, *,
 
         pause_in_transaction()  # the crash test's pause, records re-sealed but nothing committed
         rejects = _reseal_rejects(connection, batches, field_key, new)
+        # survivors' anonymous input is sealed with the same field key
+        from tiplab_web.consultations.services import reseal_all
+
+        voice = reseal_all(old, new)
         ImportBatch.objects.using(using).update(key_id=new.key_id)
         previous = sorted({k or current.key_id for _, k, _ in batches.values()})
         audit.record(None, AUDIT_ACTION, ("keys", new.key_id), old_key_id=current.key_id,
                      new_key_id=new.key_id, previous_key_ids=previous, records=records,
-                     rejects=rejects, batches=len(batches), by=by)
+                     rejects=rejects, batches=len(batches), anonymous_inputs=voice, by=by)
     return RotationCounts(records=records, rejects=rejects, batches=len(batches))
 
 

@@ -581,6 +581,26 @@ def reject(request: Any, answer: VoiceAnswer, note: str) -> VoiceAnswer:
     return answer
 
 
+def reseal_all(old: Any, new: Any) -> int:
+    """Seal every anonymous input again under ``new`` (inside a key rotation's transaction,
+    ``tiplab_web.cases.rotation``): the input as sent and the reviewed text."""
+    from tiplab_web.core.sealed import reseal
+
+    n = 0
+    for a in VoiceAnswer.objects.select_for_update().only(
+            "pk", "code_id", "submitted_on", "sealed_original", "sealed_redacted"):
+        fields = []
+        for which, attr in (("original", "sealed_original"), ("redacted", "sealed_redacted")):
+            blob = getattr(a, attr)
+            if blob:
+                setattr(a, attr, reseal(blob, a.purpose(which), old, new))
+                fields.append(attr)
+        if fields:
+            a.save(update_fields=fields)
+            n += 1
+    return n
+
+
 def questionnaire_answers(org: Any, key: str) -> list[dict[str, Any]]:
     """The approved answers of a questionnaire (their structured part)."""
     return [read(a).get("answers", {}) for a in

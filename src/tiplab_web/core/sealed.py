@@ -11,12 +11,13 @@ another row does not open there.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from django.conf import settings
 
 from tiplab.config import key_dir
-from tiplab.keys import kept_generations, load_keyring
+from tiplab.keys import KeyRing, kept_generations, load_keyring
 
 NONCE_BYTES = 12
 _KEY_ID_BYTES = 12
@@ -61,3 +62,25 @@ def open_text(blob: bytes | memoryview | None, purpose: str) -> str:
     except InvalidTag:
         raise SealError(f"the sealed text for {purpose} does not open (tampered with or "
                         "moved)") from None
+
+
+def reseal(blob: bytes | memoryview, purpose: str, old: Mapping[str, KeyRing],
+           new: KeyRing) -> bytes:
+    """A blob sealed under one of ``old`` (a key rotation's keys: ``""`` the current ring,
+    else by key id) sealed again under ``new``, for the same purpose."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    raw = bytes(blob)
+    key_id = raw[:_KEY_ID_BYTES].decode("ascii", "replace")
+    ring = old[""] if old[""].key_id == key_id else old.get(key_id)
+    if ring is None:
+        raise SealError(f"sealed with key {key_id}, which the rotation was not given")
+    nonce, body = raw[_KEY_ID_BYTES:_KEY_ID_BYTES + NONCE_BYTES], raw[_KEY_ID_BYTES + NONCE_BYTES:]
+    try:
+        plain = AESGCM(ring.field_key).decrypt(nonce, body, purpose.encode())
+    except InvalidTag:
+        raise SealError(f"the sealed text for {purpose} does not open") from None
+    fresh = os.urandom(NONCE_BYTES)
+    return new.key_id.encode("ascii") + fresh + AESGCM(new.field_key).encrypt(
+        fresh, plain, purpose.encode())
