@@ -274,6 +274,7 @@ def test_batches_sealed_with_keys_nobody_has_stop_a_rotation(store) -> None:
 
 def test_rotation_reseals_survivors_anonymous_input(store, world) -> None:
     from tests.web import test_consultations_support as co
+
     from tiplab_web.consultations import services as voice
     from tiplab_web.consultations.models import VoiceAnswer
 
