@@ -29,6 +29,8 @@ urlpatterns = [
     path("plans/", include("tiplab_web.plans.urls")),
     path("consultations/", include("tiplab_web.consultations.urls")),
     path("groups/", include("tiplab_web.groups.urls")),
+    path("monitoring/", include("tiplab_web.monitoring.urls")),
+    path("evaluation/", include("tiplab_web.evaluation.urls")),
     # the anonymous routes (tiplab_web.core.anonymous): no address, agent or cookie kept
     path("voice/", include("tiplab_web.consultations.voice_urls")),
     path("report/", include("tiplab_web.reporting.public_urls")),

@@ -482,3 +482,9 @@ LADDER += [
     Rung("api:participation", api=True, allowed=frozenset({ANALYST}), denied=401,
          kwargs=_co.consultation_kwargs, ok=(200,), denied_for=((AGENCY_REPORTER, 404),)),
 ]
+
+# --- monitoring and evaluation (rows in their own modules) ----------------------------------------
+from tests.web.ladder_evaluation import ROWS as _EVALUATION_ROWS  # noqa: E402
+from tests.web.ladder_monitoring import ROWS as _MONITORING_ROWS  # noqa: E402
+
+LADDER += _MONITORING_ROWS + _EVALUATION_ROWS

@@ -82,7 +82,19 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "plans.edit": frozenset({POLICY_OFFICER}),
     "plans.adopt": frozenset({ADMINISTRATOR}),
     "budgets.edit": frozenset({POLICY_OFFICER}),
+    # monitoring: agencies report indicator values in rounds (their own organisation's
+    # forms); data stewards approve or return them; policy officers open rounds and follow
+    # completeness; the evidence roles read them
     "indicators.submit": frozenset({AGENCY_REPORTER, POLICY_OFFICER}),
+    "monitoring.view": frozenset({AGENCY_REPORTER, POLICY_OFFICER, ANALYST, DATA_STEWARD,
+                                  ADMINISTRATOR}),
+    "monitoring.manage": frozenset({POLICY_OFFICER}),
+    "monitoring.review": frozenset({DATA_STEWARD}),
+    # evaluation: scorecards (read by the evidence roles and the coordinator), periodic reviews
+    # and impact evaluations (run by policy officers and analysts)
+    "evaluation.view": frozenset({POLICY_OFFICER, ANALYST, DATA_STEWARD, ADMINISTRATOR}),
+    "evaluation.review": frozenset({POLICY_OFFICER}),
+    "evaluation.impact": frozenset({POLICY_OFFICER, ANALYST}),
     # consultations on a plan: the menu entry (stakeholders and agency reporters see only
     # the consultations their organisation is invited to); taking part; running one (open,
     # moderate, answer); one-time codes for survivors' and the public's input, issued by

@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "tiplab_web.consultations",
     "tiplab_web.groups",
     "tiplab_web.reporting",
+    "tiplab_web.monitoring",
+    "tiplab_web.evaluation",
     "django_tasks",
     "django_tasks_db",
     "tiplab_web.jobs",
