@@ -28,6 +28,12 @@ ByOption = Annotated[str, typer.Option("--by", help="Username of the person acti
 
 
 def _django() -> None:
+    """Set Django up once (a second ``django.setup()`` would configure logging again, onto
+    whatever ``sys.stderr`` is at that moment)."""
+    from django.apps import apps
+
+    if apps.ready:
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiplab_web.settings.dev")
     import django
 
