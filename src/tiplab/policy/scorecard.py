@@ -132,6 +132,10 @@ class Tally:
     measures: int
 
     @property
+    def not_rated(self) -> int:
+        return self.measures - sum(self.counts.get(s, 0) for s in RATED)
+
+    @property
     def on_track_share(self) -> float | None:
         rated = sum(self.counts.get(s, 0) for s in RATED)
         return self.counts.get("on_track", 0) / rated if rated else None
