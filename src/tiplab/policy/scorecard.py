@@ -37,6 +37,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from tiplab.policy.indicators import library
@@ -89,7 +90,7 @@ def expected_value(mi: MeasureIndicator, year: int, plan_start: int) -> float | 
                     + [(y, float(v)) for y, v in mi.targets.items()])
     if year <= points[0][0]:
         return points[0][1]
-    for (y0, v0), (y1, v1) in zip(points, points[1:], strict=False):
+    for (y0, v0), (y1, v1) in pairwise(points):
         if y0 <= year <= y1:
             return v0 + (v1 - v0) * (year - y0) / (y1 - y0) if y1 != y0 else v1
     return points[-1][1]
