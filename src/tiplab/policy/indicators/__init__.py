@@ -9,11 +9,17 @@ ones (:class:`Indicator` with ``custom=True``).
 ``direction``: ``higher_is_better``, ``lower_is_better`` or ``contextual`` (read with other
 indicators: more identified victims can mean better detection or more trafficking).
 
+How each indicator is obtained — ``computed`` by tiplab from case records, aggregate
+statistics or an estimate, ``submitted`` by an agency in a reporting round, or from a
+``survey`` — is mapped in ``computation.yaml`` (see :func:`how_obtained`), and
+:func:`compute` computes the computed ones for a data version (docs/indicators.md).
+
 Usage::
 
-    from tiplab.policy.indicators import library
+    from tiplab.policy.indicators import compute, library
     lib = library()
     lib["PROT-01"].name
+    values = compute(engine, years=range(2018, 2025), by="sex")
 """
 
 from __future__ import annotations
@@ -24,6 +30,20 @@ from importlib import resources
 from typing import Any
 
 import yaml
+
+from tiplab.policy.indicators.obtaining import (
+    AGGREGATES,
+    CASE_RECORDS,
+    COMPUTED,
+    DIMENSIONS,
+    ESTIMATE,
+    SUBMITTED,
+    SURVEY,
+    Computation,
+    IndicatorError,
+    Obtaining,
+    mapping,
+)
 
 DIRECTIONS = ("higher_is_better", "lower_is_better", "contextual")
 
@@ -90,3 +110,75 @@ def library() -> Library:
     items = {str(d["id"]): indicator_from_dict(d) for d in doc["indicators"]}
     return Library(items, list(doc.get("pillars", [])), list(doc.get("variants", [])),
                    dict(doc.get("meta", {})))
+
+
+def extra_indicators() -> dict[str, Indicator]:
+    """tiplab's own computed indicators, outside the 57 of the library (e.g. ``TL-GAP-01``,
+    the detection gap rate)."""
+    return {k: indicator_from_dict(v) for k, v in mapping().extra.items()}
+
+
+def find(indicator_id: str) -> Indicator:
+    """A library or extra indicator by id; :class:`IndicatorError` names the choices."""
+    lib = library()
+    if indicator_id in lib:
+        return lib[indicator_id]
+    extra = extra_indicators()
+    if indicator_id in extra:
+        return extra[indicator_id]
+    raise IndicatorError(f"unknown indicator {indicator_id!r}; ids look like PROT-01 or "
+                         "TL-GAP-01 (tiplab indicators list)")
+
+
+def how_obtained(indicator_id: str) -> Obtaining:
+    """How an indicator is obtained: computed (with its :class:`Computation`), submitted by an
+    agency, or from a survey. Custom plan indicators are submitted."""
+    find(indicator_id)
+    m = mapping()
+    comp = m.computations.get(indicator_id)
+    if comp is not None:
+        return Obtaining(indicator_id, COMPUTED, comp)
+    return Obtaining(indicator_id, SURVEY if indicator_id in m.survey else SUBMITTED)
+
+
+def computations() -> dict[str, Computation]:
+    """Every computed indicator's formula (library order, then the extra ones)."""
+    comps = mapping().computations
+    order = [*library().indicators, *mapping().extra]
+    return {i: comps[i] for i in order if i in comps}
+
+
+from tiplab.policy.indicators.compute import (  # noqa: E402  (needs library() above)
+    IndicatorStatus,
+    IndicatorValue,
+    IndicatorValues,
+    compute,
+    parse_years,
+)
+
+__all__ = [
+    "AGGREGATES",
+    "CASE_RECORDS",
+    "COMPUTED",
+    "DIMENSIONS",
+    "DIRECTIONS",
+    "ESTIMATE",
+    "SUBMITTED",
+    "SURVEY",
+    "Computation",
+    "Indicator",
+    "IndicatorError",
+    "IndicatorStatus",
+    "IndicatorValue",
+    "IndicatorValues",
+    "Library",
+    "Obtaining",
+    "computations",
+    "compute",
+    "extra_indicators",
+    "find",
+    "how_obtained",
+    "indicator_from_dict",
+    "library",
+    "parse_years",
+]
