@@ -14,6 +14,7 @@ from tiplab.simulate.generator import SimulationResult, simulate
 from tiplab.simulate.settings import (
     DEFAULT_AGENCIES,
     DEFECT_CODES,
+    MeasureSettings,
     NoiseSettings,
     SimulationSettings,
     parse_years,
@@ -22,6 +23,7 @@ from tiplab.simulate.settings import (
 __all__ = [
     "DEFAULT_AGENCIES",
     "DEFECT_CODES",
+    "MeasureSettings",
     "NoiseSettings",
     "SimulationError",
     "SimulationResult",

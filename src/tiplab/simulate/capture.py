@@ -11,11 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tiplab.simulate import dates as D
 from tiplab.simulate.capture_model import CaptureSettings
 from tiplab.simulate.country import Country
 from tiplab.simulate.errors import SimulationError
 from tiplab.simulate.population import Population
 from tiplab.simulate.rng import stream
+from tiplab.simulate.settings import MeasureSettings
 
 
 @dataclass
@@ -46,6 +48,7 @@ def capture(
     duplicate_lag_days: float,
     end: np.datetime64,
     seed: int,
+    measure: MeasureSettings | None = None,
 ) -> Captures:
     missing = [a for a in agencies if a not in model.agencies]
     if missing:
@@ -68,6 +71,16 @@ def capture(
         prob[:, j] = _sigmoid(lin)
         if am.domestic_excluded:
             prob[~pop.foreign, j] = 0.0
+    if measure is not None:
+        # Applied after all draws' inputs are fixed and before the draws, so a run with the
+        # measure and one without share every random number (the counterfactual is exact).
+        codes = np.array(country.codes)
+        hit = np.isin(codes[pop.region], measure.regions) & (
+            D.split(pop.identified)[0] >= measure.year
+        )
+        cols = [j for j, a in enumerate(agencies) if not measure.agencies or a in measure.agencies]
+        for j in cols:
+            prob[hit, j] = np.minimum(prob[hit, j] * measure.factor, 1.0)
     seen = rng.random((n, k)) < prob
     lag = np.array([model.agencies[a].lag_days for a in agencies])
     date = pop.identified[:, None] + np.floor(rng.exponential(1.0, (n, k)) * lag[None, :]).astype(

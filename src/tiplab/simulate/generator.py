@@ -14,6 +14,8 @@ Layout of the output directory::
     truth/regions.csv               true prevalence, detection rate, hotspot flag
     truth/victims.parquet           the whole hidden population
     truth/parameters.json           settings (incl. seed), shares used and their sources
+    truth/measure.csv               only with a measure: identified victims per region x year
+                                    with and without it (the true effect)
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ def simulate(
         duplicate_lag_days=settings.duplicate_lag_days,
         end=end,
         seed=seed,
+        measure=settings.measure,
     )
     specs = agency_specs.specs(shares.missing, settings.noise.birth_date_missing)
     renderer = Renderer(
@@ -194,6 +197,19 @@ def simulate(
     files += _write_country(country, out)
     observed = int(caps.seen.any(axis=1).sum())
     files += _write_truth(settings, shares, country, pop, caps, rendered, outputs, out, observed)
+    if settings.measure is not None:
+        # The same draws without the measure: the counterfactual of every victim is exact.
+        without = capture(
+            pop,
+            country,
+            settings.agencies,
+            settings.capture,
+            duplicate_rate=settings.duplicate_intake_rate,
+            duplicate_lag_days=settings.duplicate_lag_days,
+            end=end,
+            seed=seed,
+        )
+        files += _write_measure(settings, country, pop, caps, without, out)
     seconds = time.perf_counter() - t0
     log.info("simulation written to %s in %.1f s", out, seconds)
     return SimulationResult(
@@ -247,6 +263,63 @@ def _rounded(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [_rounded(v) for v in obj]
     return obj
+
+
+def _write_measure(
+    settings: SimulationSettings,
+    country: Country,
+    pop: Population,
+    caps: Captures,
+    without: Captures,
+    out: Path,
+) -> list[str]:
+    """truth/measure.csv and truth/measure.json: the measure's true effect on identified victims.
+
+    Identified = seen by at least one agency, counted by region of exploitation and year of
+    identification (persons, not records). ``effect`` = identified - identified_without.
+    """
+    assert settings.measure is not None
+    m = settings.measure
+    years = D.split(pop.identified)[0].astype(np.int64)
+    y0 = settings.year_start
+    n_reg, n_year = len(country.codes), len(settings.years)
+    cell = pop.region.astype(np.int64) * n_year + (years - y0)
+    size = n_reg * n_year
+    seen = np.bincount(cell, weights=caps.seen.any(axis=1), minlength=size).astype(np.int64)
+    seen0 = np.bincount(cell, weights=without.seen.any(axis=1), minlength=size).astype(np.int64)
+    victims = np.bincount(cell, minlength=size).astype(np.int64)
+    codes = np.repeat(np.array(country.codes), n_year)
+    yrs = np.tile(np.arange(y0, y0 + n_year), n_reg)
+    treated = np.isin(codes, m.regions)
+    post = treated & (yrs >= m.year)
+    table = pa.table(
+        {
+            "region": pa.array(codes.tolist(), pa.string()),
+            "year": pa.array(yrs),
+            "treated_region": pa.array(treated),
+            "measure_active": pa.array(post),
+            "true_victims": pa.array(victims),
+            "identified": pa.array(seen),
+            "identified_without_measure": pa.array(seen0),
+            "effect": pa.array(seen - seen0),
+        }
+    )
+    write_table_csv(table, out / "truth" / "measure.csv")
+    cells = int(post.sum())
+    summary = {
+        "measure": m.model_dump(mode="json"),
+        "estimand": "average over treated region-years with the measure active of "
+        "(identified victims with the measure - identified victims without it); "
+        "identified = persons seen by any agency, by region of exploitation and "
+        "identification year",
+        "treated_cells": cells,
+        "att_identified": round(float((seen - seen0)[post].sum() / cells), 6),
+        "att_relative": round(float(seen[post].sum() / max(seen0[post].sum(), 1) - 1), 6),
+        "identified_with_measure": int(seen[post].sum()),
+        "identified_without_measure": int(seen0[post].sum()),
+    }
+    write_json(summary, out / "truth" / "measure.json")
+    return ["truth/measure.csv", "truth/measure.json"]
 
 
 def _write_truth(
@@ -344,7 +417,7 @@ def _write_truth(
 
     years = D.split(pop.identified)[0]
     params = {
-        "settings": settings.model_dump(mode="json"),
+        "settings": settings.dump(),
         "shares": shares.to_json(),
         "model": {
             "prevalence": "log(victims per person in region r) = c + sum_k beta_k z_kr "

@@ -83,6 +83,31 @@ class NoiseSettings(_Model):
         return self
 
 
+class MeasureSettings(_Model):
+    """A plan measure that changes capture in chosen regions from a chosen year (off by default).
+
+    From 1 January of ``year`` on, every capture probability of a victim exploited in one of
+    ``regions`` (and identified that year or later) is multiplied by ``factor`` (capped at 1),
+    for the agencies in ``agencies`` (all when empty). The hidden population is unchanged: the
+    measure changes who is *found*, e.g. a training of labour inspectors. The true effect on
+    identified victims per region and year is written to ``truth/measure.csv``.
+    """
+
+    regions: tuple[str, ...] = Field(min_length=1, description="region codes, e.g. XT-03")
+    year: int = Field(description="first identification year the measure applies to")
+    factor: float = Field(gt=0, le=20, description="multiplier of the capture probability")
+    agencies: tuple[str, ...] = Field(
+        (), description="agencies whose capture changes (empty = all)"
+    )
+
+    @field_validator("regions", "agencies", mode="before")
+    @classmethod
+    def _split(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return tuple(a.strip() for a in v.split(",") if a.strip())
+        return v
+
+
 class SimulationSettings(_Model):
     """Everything a run depends on. ``victims`` is the size of the hidden population."""
 
@@ -114,6 +139,9 @@ class SimulationSettings(_Model):
     noise: NoiseSettings = NoiseSettings()
     prevalence: PrevalenceModel = PrevalenceModel()
     capture: CaptureSettings = CaptureSettings()
+    #: A measure that changes capture in some regions from some year; None = no measure (the
+    #: default, so runs without one are byte-identical to earlier versions).
+    measure: MeasureSettings | None = None
     #: Mean days from a victim's first registration to a duplicate intake.
     duplicate_lag_days: float = Field(120.0, gt=0)
     #: Paths of the real-data sources used for the default shares (relative to the working
@@ -144,7 +172,29 @@ class SimulationSettings(_Model):
         bad = sorted(set(self.defect_codes) - set(DEFECT_CODES))
         if bad:
             raise ValueError(f"unknown defect codes {bad}; choose from {', '.join(DEFECT_CODES)}")
+        if self.measure is not None:
+            m = self.measure
+            if not self.year_start < m.year <= self.year_end:
+                raise ValueError(
+                    f"measure.year {m.year} must lie after the first year {self.year_start} "
+                    f"and no later than {self.year_end}, so there are years before and after"
+                )
+            bad_agencies = sorted(set(m.agencies) - set(self.agencies))
+            if bad_agencies:
+                raise ValueError(f"measure.agencies {bad_agencies} are not simulated agencies")
+            cc = self.country_code[:2]
+            codes = {f"{cc}-{i:02d}" for i in range(1, self.n_regions + 1)}
+            bad_regions = sorted(set(m.regions) - codes)
+            if bad_regions:
+                raise ValueError(
+                    f"measure.regions {bad_regions} are not regions of this country "
+                    f"(codes {cc}-01 to {cc}-{self.n_regions:02d})"
+                )
         return self
+
+    def dump(self) -> dict[str, Any]:
+        """JSON-ready settings; ``measure`` is left out when there is none."""
+        return self.model_dump(mode="json", exclude={"measure"} if self.measure is None else None)
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -160,7 +210,9 @@ class SimulationSettings(_Model):
             )
 
     def to_json(self) -> str:
-        return self.model_dump_json(indent=2)
+        return self.model_dump_json(
+            indent=2, exclude={"measure"} if self.measure is None else None
+        )
 
     @classmethod
     def from_json(cls, text: str) -> SimulationSettings:
