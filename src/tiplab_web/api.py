@@ -202,3 +202,7 @@ api.add_router("/groups/", groups_router)
 from tiplab_web.consultations.api import router as consultations_router  # noqa: E402
 
 api.add_router("/consultations/", consultations_router)
+
+from tiplab_web.monitoring.api import router as monitoring_router  # noqa: E402
+
+api.add_router("/monitoring/", monitoring_router)

@@ -77,23 +77,25 @@ def _menu(client) -> list[str]:
 
 def test_menu_shows_only_what_the_role_may_use(client_as):
     assert _menu(client_as("administrator")) == [
-        "home", "plans", "consultations", "groups", "jobs", "audit", "users", "organisations",
-        "security"]
+        "home", "plans", "consultations", "monitoring", "evaluation", "groups", "jobs", "audit",
+        "users", "organisations", "security"]
     assert _menu(client_as("analyst")) == [
         "home", "intake", "cases", "linkage", "estimates", "trends", "profiles", "routes",
-        "hotspots", "gap", "vulnerability", "assessment", "plans", "consultations", "groups",
-        "jobs", "tokens", "security"]
+        "hotspots", "gap", "vulnerability", "assessment", "plans", "consultations",
+        "monitoring", "evaluation", "groups", "jobs", "tokens", "security"]
     # Policy officers see aggregate evidence only: estimates and analytics, no case data.
     assert _menu(client_as("policy_officer")) == [
         "home", "estimates", "trends", "profiles", "routes", "hotspots", "gap", "vulnerability",
-        "assessment", "plans", "consultations", "groups", "jobs", "security"]
+        "assessment", "plans", "consultations", "monitoring", "evaluation", "groups", "jobs",
+        "security"]
     # Data stewards triage the reports of the safe reporting channel
     assert "reporting" in _menu(client_as("data_steward"))
     assert "reporting" not in _menu(client_as("analyst"))
     # Agency reporters see the plan measures their organisation leads, the consultations and
     # working groups their organisation takes part in
     assert _menu(client_as("agency_reporter")) == [
-        "home", "submit", "plans", "consultations", "groups", "jobs", "tokens", "security"]
+        "home", "submit", "plans", "consultations", "monitoring", "groups", "jobs", "tokens",
+        "security"]
     assert _menu(client_as("stakeholder")) == ["home", "consultations", "groups", "security"]
 
 
@@ -126,7 +128,8 @@ def test_nav_registry_accepts_new_entries_and_skips_unmounted_urls(client_as):
         assert _menu(client_as("analyst")) == [
             "home", "intake", "cases", "cases-test", "linkage", "estimates", "trends",
             "profiles", "routes", "hotspots", "gap", "vulnerability", "assessment", "plans",
-            "consultations", "groups", "jobs", "tokens", "security"]
+            "consultations", "monitoring", "evaluation", "groups", "jobs", "tokens",
+            "security"]
         assert "cases-test" not in _menu(client_as("policy_officer"))
         with pytest.raises(KeyError):
             nav.register(

@@ -42,6 +42,14 @@ def simulate_command(
         typer.Option(help="Share of exported records given one data-quality defect (0 = clean)."),
     ] = 0.02,
     regions: Annotated[int, typer.Option(help="Number of regions (20-40).")] = 30,
+    measure: Annotated[
+        str | None,
+        typer.Option(
+            help="A plan measure with a known effect, REGIONS:YEAR:FACTOR[:AGENCIES], e.g. "
+            "'XT-03,XT-07:2021:1.6:labour_inspectorate' (capture in those regions multiplied "
+            "from that year; the true effect is written to truth/measure.csv)."
+        ),
+    ] = None,
     settings_file: Annotated[
         Path | None,
         typer.Option(
@@ -79,6 +87,14 @@ def simulate_command(
             }
             if agencies:
                 kwargs["agencies"] = agencies
+            if measure:
+                parts = measure.split(":")
+                if len(parts) not in (3, 4):
+                    raise SimulationError(f"--measure {measure!r}: expected "
+                                          "REGIONS:YEAR:FACTOR[:AGENCIES]")
+                kwargs["measure"] = {"regions": parts[0], "year": parts[1],
+                                     "factor": parts[2],
+                                     "agencies": parts[3] if len(parts) == 4 else ""}
             try:
                 settings = SimulationSettings.model_validate(kwargs)
             except ValidationError as exc:

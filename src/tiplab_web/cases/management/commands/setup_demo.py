@@ -32,6 +32,9 @@ GLOTIP = REPO.parent / "shared" / "data" / "unodc_glotip" / "data_glotip.csv"
 DEMO_BOOTSTRAP = 1000
 #: bootstrap replicates per stratum of the demo's detection gap by region
 DEMO_GAP_BOOTSTRAP = 200
+#: a pilot of joint labour inspections in four regions from 2021 whose true effect the
+#: simulator records (truth/measure.json): the demo's impact evaluation has to find it
+DEMO_MEASURE = "XT-03,XT-05,XT-12,XT-17:2021:1.8:labour_inspectorate"
 
 
 class Command(BaseCommand):
@@ -59,7 +62,8 @@ class Command(BaseCommand):
             self.stdout.write(f"simulating the synthetic country into {demo} ...")
             subprocess.run([sys.executable, "-m", "tiplab", "simulate", "--seed",  # noqa: S603
                             str(opts["seed"]), "--victims", str(opts["victims"]), "--years",
-                            "2015-2024", "--out", str(demo), "--json"], check=True,
+                            "2015-2024", "--measure", DEMO_MEASURE, "--out", str(demo),
+                            "--json"], check=True,
                            stdout=subprocess.DEVNULL)
         roles = yaml.safe_load((demo / "linkage_roles.yaml").read_text(encoding="utf-8"))
         for agency, entry in roles["inputs"].items():
@@ -89,6 +93,7 @@ class Command(BaseCommand):
         users = get_user_model().objects
         analyst = users.get(username="demo-analyst")
         steward = users.get(username="demo-steward")
+        from tiplab_web.evaluation.demo import then_impact
         from tiplab_web.plans.demo import then_cite
 
         # the demo plan cites the gap and the estimate of record once they exist
@@ -100,7 +105,8 @@ class Command(BaseCommand):
             note="Demo: the linkage of the six agencies, stepwise model, by year.")
         estimate["params"]["then"] = [then_cite()]
         run = start_run(analyst, agencies, None, then=[
-            then_designate(steward, "Demo: the linkage of the six agencies.", then=[gap]),
+            then_designate(steward, "Demo: the linkage of the six agencies.",
+                           then=[gap, then_impact()]),
             estimate])
         self.stdout.write(f"queued: link run #{run.pk} of {', '.join(agencies)} (designated "
                           "by demo-steward: the figures count its persons), then the "
@@ -166,6 +172,20 @@ class Command(BaseCommand):
         n = reporting_demo.load()
         if n:
             self.stdout.write(f"received {n} demo reports through the safe reporting channel")
+        from tiplab_web.monitoring import demo as monitoring_demo
+
+        rounds = monitoring_demo.load(policy)
+        if rounds:
+            self.stdout.write(f"opened {rounds} demo reporting rounds on the demo plan "
+                              "(one agency late, one value returned and corrected)")
+        from tiplab_web.evaluation import demo as evaluation_demo
+
+        review = evaluation_demo.load(policy)
+        if review is not None:
+            self.stdout.write(f"held and completed the demo's {review} (one proposal taken "
+                              "into the plan)")
+        if evaluation_demo.impact(policy):
+            self.stdout.write("queued: the impact evaluation of the labour-inspection pilot")
 
     def _import(self, store: DjangoCaseStore, path: Path, profile: str,
                 source: str | None) -> None:
