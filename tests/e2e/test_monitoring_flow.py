@@ -80,6 +80,10 @@ def test_submit_return_correct_approve(page: Page, live_server, transactional_db
     expect(desk.get_by_text("Counted each person once.").first).to_be_visible()
     desk.goto(f"{live_server.url}/monitoring/rounds/{rnd.pk}/")
     expect(desk.locator("dl.stat-list")).to_contain_text("Approved")
+    # the scorecard updates: the corrected, approved value is the measure's latest
+    desk.goto(f"{live_server.url}/evaluation/plans/{plan.pk}/scorecard/")
+    row = desk.locator("tr.scorecard-measure", has_text="PROT-02")
+    expect(row).to_contain_text("21")
     desk.context.close()
     assert services.latest_approved(plan, "M-POL", "PROT-02").value == 21.0
     assert console_errors == []
