@@ -4,6 +4,7 @@ the approved values of the reporting rounds (``tiplab_web.monitoring``)."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -35,6 +36,20 @@ def today() -> dt.date:
 # --- scorecards ------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=16)
+def _parsed(revision_id: int) -> core.Plan:
+    from tiplab_web.plans.models import PlanRevision
+
+    return core.plan_from_dict(PlanRevision.objects.values_list("document", flat=True)
+                               .get(pk=revision_id))
+
+
+def current_doc(plan: Plan) -> core.Plan:
+    """The plan's current document, parsed once per revision (revisions never change).
+    Shared: read it, never change it (``plans.services.mutate`` works on a copy)."""
+    return _parsed(plans.latest(plan).pk)
+
+
 def approved_values(plan: Plan) -> dict[tuple[str, str], list[tuple[str, float]]]:
     """``{(measure, indicator): [(period, value)]}``: the approved values of the plan's
     reporting rounds (only approved values count)."""
@@ -46,14 +61,15 @@ def approved_values(plan: Plan) -> dict[tuple[str, str], list[tuple[str, float]]
     return out
 
 
-def computed_values(plan: Plan) -> dict[tuple[str, str], list[tuple[str, float]]]:
+def computed_values(plan: Plan, doc: core.Plan | None = None
+                    ) -> dict[tuple[str, str], list[tuple[str, float]]]:
     """``{(measure, indicator): [(year, value)]}`` for the plan's indicators that tiplab
     computes from the case records and aggregate statistics (``tiplab.policy.indicators``),
     on the current data version (cached per version: recomputed when the data change)."""
     from tiplab.policy.indicators import COMPUTED, IndicatorError, compute, how_obtained
     from tiplab_web.insights import services as insights
 
-    doc = plans.current(plan)
+    doc = doc or current_doc(plan)
     wanted: dict[str, list[str]] = {}
     for _o, m in doc.measures():
         for mi in m.indicators:
@@ -90,14 +106,16 @@ def computed_values(plan: Plan) -> dict[tuple[str, str], list[tuple[str, float]]
             for m in wanted.get(ind, [])}
 
 
-def scorecard(plan: Plan, year: int | None = None) -> sc.Scorecard:
+def scorecard(plan: Plan, year: int | None = None, doc: core.Plan | None = None
+              ) -> sc.Scorecard:
     """Approved values of the reporting rounds, and the values tiplab computes itself (a
     submitted value for the same period wins: an agency may correct what the records say)."""
-    values = computed_values(plan)
+    doc = doc or current_doc(plan)
+    values = computed_values(plan, doc)
     for key, rows in approved_values(plan).items():
         have = {p for p, _v in rows}
         values[key] = [*rows, *[(p, v) for p, v in values.get(key, []) if p not in have]]
-    return sc.scorecard(plans.current(plan), values, year=year, today=today())
+    return sc.scorecard(doc, values, year=year, today=today())
 
 
 # --- reviews ---------------------------------------------------------------------------------
@@ -112,7 +130,7 @@ def _due(kind: str, year: int) -> dt.date:
 def schedule(request: Any, plan: Plan) -> list[Review]:
     """The plan's review schedule: an annual review of each year, the mid-term review (the
     middle year) and the final evaluation (the last year). Existing reviews are kept."""
-    doc = plans.current(plan)
+    doc = current_doc(plan)
     years = list(range(doc.start_year, doc.end_year + 1))
     wanted = [("annual", y) for y in years[:-1]]
     wanted.append(("mid_term", years[(len(years) - 1) // 2]))
@@ -209,7 +227,7 @@ def recommend(request: Any, review: Review, text: str, *, measure: str = "", cha
     text = (text or "").strip()
     if not text:
         raise EvaluationError(_("Write the recommendation."))
-    checked = _check_proposal(plans.current(review.plan), measure, change, proposal or {})
+    checked = _check_proposal(current_doc(review.plan), measure, change, proposal or {})
     number = (review.recommendations.order_by("-number").values_list("number", flat=True)
               .first() or 0) + 1
     rec = Recommendation.objects.create(review=review, number=number, text=text,

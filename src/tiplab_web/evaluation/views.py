@@ -75,8 +75,8 @@ def _year(request: HttpRequest, doc: core.Plan) -> int | None:
 @capability_required("evaluation.view")
 def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
     plan = _plan(request, pk)
-    doc = services.plans.current(plan)
-    card = services.scorecard(plan, _year(request, doc))
+    doc = services.current_doc(plan)
+    card = services.scorecard(plan, _year(request, doc), doc)
     labels = _labels()
     agency = request.GET.get("agency", "")
     status = request.GET.get("status", "")
@@ -149,7 +149,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     labels = _labels()
     snap = r.snapshot.get("scorecard") if r.snapshot else None
     counts = [(labels.get(k, k), n) for k, n in (snap or {}).get("counts", {}).items()]
-    doc = services.plans.current(r.plan)
+    doc = services.current_doc(r.plan)
     measures = [(m.id, f"{m.id} {m.title}",
                  [mi.indicator for mi in m.indicators]) for _o, m in doc.measures()]
     return render(request, "evaluation/review.html", {
@@ -238,7 +238,7 @@ def impact(request: HttpRequest, pk: int) -> HttpResponse:
     from . import impact as impacts
 
     plan = _plan(request, pk)
-    doc = services.plans.current(plan)
+    doc = services.current_doc(plan)
     if request.method == "POST":
         if not can(request.user, "evaluation.impact"):
             raise PermissionDenied
