@@ -64,10 +64,17 @@ def _user(request_or_user: Any) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _units_of(revision_id: int) -> tuple[core.Unit, ...]:
-    """The units of a revision (revisions never change: cached by id)."""
+def _units_cached(revision_id: int, content_hash: str) -> tuple[core.Unit, ...]:
     doc = PlanRevision.objects.values_list("document", flat=True).get(pk=revision_id)
     return tuple(core.units(plan_from_dict(doc)))
+
+
+def _units_of(revision_id: int) -> tuple[core.Unit, ...]:
+    """The units of a revision (revisions never change: cached by id and content hash, so a
+    revision of the same id in another database is not mistaken for it)."""
+    content_hash = PlanRevision.objects.values_list("content_hash", flat=True).get(
+        pk=revision_id)
+    return _units_cached(revision_id, content_hash)
 
 
 def units(c: Consultation) -> list[core.Unit]:

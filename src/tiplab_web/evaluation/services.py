@@ -37,7 +37,7 @@ def today() -> dt.date:
 
 
 @lru_cache(maxsize=16)
-def _parsed(revision_id: int) -> core.Plan:
+def _parsed(revision_id: int, content_hash: str) -> core.Plan:
     from tiplab_web.plans.models import PlanRevision
 
     return core.plan_from_dict(PlanRevision.objects.values_list("document", flat=True)
@@ -45,9 +45,12 @@ def _parsed(revision_id: int) -> core.Plan:
 
 
 def current_doc(plan: Plan) -> core.Plan:
-    """The plan's current document, parsed once per revision (revisions never change).
-    Shared: read it, never change it (``plans.services.mutate`` works on a copy)."""
-    return _parsed(plans.latest(plan).pk)
+    """The plan's current document, parsed once per revision (revisions never change; the
+    key includes the content hash, so another database's revision of the same id is not
+    mistaken for it). Shared: read it, never change it (``plans.services.mutate`` works on a
+    copy)."""
+    rev = plans.latest(plan)
+    return _parsed(rev.pk, rev.content_hash)
 
 
 def approved_values(plan: Plan) -> dict[tuple[str, str], list[tuple[str, float]]]:
