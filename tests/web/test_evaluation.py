@@ -221,3 +221,26 @@ def test_computed_indicators_come_from_the_records_of_the_data_version(
     score = card.measures[0].indicators[0]
     assert score.period == "2023"
     assert score.latest == series["2023"]
+
+
+def test_tiplab_scorecard_prints_the_card_as_json(world, officer, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from tiplab.cli import app
+
+    plan = _pl.make_plan(officer)
+    _values(monkeypatch, {("M1", "PROT-10"): [("2026", 20.0)]})
+    r = CliRunner().invoke(app, ["scorecard", plan.ident, "--by", officer.username, "--year",
+                                 "2026", "--json"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    card = json.loads(r.output)
+    assert card["counts"] == {"on_track": 1}
+    assert card["measures"][0]["indicators"][0]["latest"] == 20.0
+    r = CliRunner().invoke(app, ["scorecard", plan.ident, "--by", officer.username, "--year",
+                                 "2031", "--json"])
+    assert r.exit_code == 2
+    assert "outside the plan's period" in json.loads(r.output)["error"]["message"]
+    r = CliRunner().invoke(app, ["scorecard", "nope", "--by", officer.username, "--json"])
+    assert r.exit_code == 2
