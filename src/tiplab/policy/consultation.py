@@ -26,7 +26,6 @@ Usage::
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import difflib
 import html
 import io
@@ -518,10 +517,6 @@ def report_pdf(meta: ReportMeta, rows: Sequence[ReportRow],
                             author="tiplab", invariant=True)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buf.getvalue()
-
-
-def today() -> str:
-    return dt.date.today().isoformat()
 
 
 def as_dict(p: Participation) -> dict[str, Any]:

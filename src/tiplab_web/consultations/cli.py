@@ -11,47 +11,25 @@ and who is recorded in the audit log.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from tiplab.cli._common import JsonOption, console, emit_json, handle_errors
+from tiplab_web.core.cli import ByOption
+from tiplab_web.core.cli import acting_user as _user
+from tiplab_web.core.cli import setup_django as _django
 
 codes_app = typer.Typer(help="One-time codes for survivors' and the public's anonymous input.",
                         no_args_is_help=True)
 consultation_app = typer.Typer(help="Consultations on a plan: report and participation.",
                                no_args_is_help=True)
 
-ByOption = Annotated[str, typer.Option("--by", help="Username of the person acting (audited).")]
 
 
-def _django() -> None:
-    """Set Django up once (a second ``django.setup()`` would configure logging again, onto
-    whatever ``sys.stderr`` is at that moment)."""
-    from django.apps import apps
-
-    if apps.ready:
-        return
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiplab_web.settings.dev")
-    import django
-
-    django.setup()
 
 
-def _user(username: str, capability: str) -> Any:
-    from django.contrib.auth import get_user_model
-
-    from tiplab.errors import TiplabError
-    from tiplab_web.core.access import can
-
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise TiplabError(f"--by {username}: no active user of that name")
-    if not can(user, capability):
-        raise TiplabError(f"--by {username}: their role does not allow this ({capability})")
-    return user
 
 
 def _consultation(user: Any, pk: int) -> Any:

@@ -21,5 +21,3 @@ OUTCOME_LABELS = {
 }
 STATE_LABELS = {"open": _("Open"), "upcoming": _("Not open yet"), "closed": _("Closed")}
 KIND_LABELS = {"comment": _("Comment"), "amendment": _("Amendment"), "reply": _("Reply")}
-CODE_STATES = {"unused": _("Unused"), "used": _("Used"), "expired": _("Expired"),
-               "revoked": _("Revoked")}

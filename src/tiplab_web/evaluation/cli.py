@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 
 from tiplab.cli._common import JsonOption, console, emit_json, handle_errors
-from tiplab_web.consultations.cli import _django, _user
+from tiplab_web.core.cli import acting_user as _user
+from tiplab_web.core.cli import setup_django as _django
 
 
 def scorecard(

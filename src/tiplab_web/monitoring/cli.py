@@ -11,43 +11,23 @@ read of the database (whoever runs it already holds the database).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from tiplab.cli._common import JsonOption, console, emit_json, handle_errors
+from tiplab_web.core.cli import ByOption
+from tiplab_web.core.cli import acting_user as _user
+from tiplab_web.core.cli import setup_django as _django
 
 round_app = typer.Typer(help="Reporting rounds: agencies' indicator values for a period.",
                         no_args_is_help=True)
 
-ByOption = Annotated[str, typer.Option("--by", help="Username of the person acting (audited).")]
 
 
-def _django() -> None:
-    from django.apps import apps
-
-    if apps.ready:
-        return
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tiplab_web.settings.dev")
-    import django
-
-    django.setup()
 
 
-def _user(username: str, capability: str) -> Any:
-    from django.contrib.auth import get_user_model
-
-    from tiplab.errors import TiplabError
-    from tiplab_web.core.access import can
-
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise TiplabError(f"--by {username}: no active user of that name")
-    if not can(user, capability):
-        raise TiplabError(f"--by {username}: their role does not allow this ({capability})")
-    return user
 
 
 def _date(text: str, option: str) -> dt.date:
