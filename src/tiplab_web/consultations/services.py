@@ -79,7 +79,8 @@ def _units_of(revision_id: int) -> tuple[core.Unit, ...]:
 
 def units(c: Consultation) -> list[core.Unit]:
     """The parts of the plan this consultation is about, in the plan's order."""
-    all_units = _units_of(c.revision_id)
+    # the revision is loaded once per consultation object (most views select it with it)
+    all_units = _units_cached(c.revision_id, c.revision.content_hash)
     if not c.scope:
         return list(all_units)
     keep = set(c.scope)
