@@ -1,22 +1,32 @@
-"""Charts and maps for reports (PNG/SVG) and map data for the web (GeoJSON for Leaflet)."""
+"""Charts and maps for reports (PNG/SVG) and map data for the web (GeoJSON for Leaflet);
+evidence briefs and annual reports rendered from a release bundle.
 
-from tiplab.reports.charts import bar_chart, trend_chart
-from tiplab.reports.maps import (
-    choropleth,
-    country_centroids,
-    country_from_regions,
-    flow_lines,
-    flow_map,
-    hotspot_map,
-    leaflet_geojson,
-    off_map_note,
-    regions_layer,
-    unmapped_flows,
-    world_layer,
-)
+Names are imported on first use: ``import tiplab.reports.bundle`` must not pay for Altair,
+GeoPandas and statsmodels.
+"""
 
-__all__ = [
-    "bar_chart", "choropleth", "country_centroids", "country_from_regions", "flow_lines",
-    "flow_map", "hotspot_map", "leaflet_geojson", "off_map_note", "regions_layer",
-    "trend_chart", "unmapped_flows", "world_layer",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_HOME = {
+    "bar_chart": "charts", "trend_chart": "charts",
+    "choropleth": "maps", "country_centroids": "maps", "country_from_regions": "maps",
+    "flow_lines": "maps", "flow_map": "maps", "hotspot_map": "maps",
+    "leaflet_geojson": "maps", "off_map_note": "maps", "regions_layer": "maps",
+    "unmapped_flows": "maps", "world_layer": "maps",
+    "BundleChart": "bundle", "BundleTable": "bundle", "KeyFigure": "bundle",
+    "ReleaseBundle": "bundle", "ReportError": "bundle",
+    "render": "brief", "check_narrative": "brief", "fill_narrative": "brief",
+}
+
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'tiplab.reports' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"tiplab.reports.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
