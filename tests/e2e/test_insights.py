@@ -28,13 +28,9 @@ def test_analyst_sees_trends_and_the_hotspot_map(page: Page, live_server, transa
 
     menu.get_by_role("link", name="Trends").click()
     expect(page.get_by_role("heading", name="Trends", level=1)).to_be_visible()
-    chart = page.locator("figure img.chart")
-    expect(chart).to_be_visible()
-    for _ in range(100):  # (wait_for_function evaluates a string: the CSP forbids it)
-        if chart.evaluate("img => img.complete && img.naturalWidth > 0"):
-            break
-        page.wait_for_timeout(100)
-    assert chart.evaluate("img => img.naturalWidth") > 0
+    chart = page.locator("#chart-trends")  # drawn in the browser from its Vega-Lite spec
+    expect(chart).to_have_attribute("data-chart-state", "ready", timeout=20000)
+    expect(chart.locator("svg.marks")).to_be_visible()
     expect(page.locator("#trend-table tbody tr").first).to_be_visible()
     expect(page.get_by_text("Data version").first).to_be_visible()
 

@@ -63,6 +63,33 @@ def figure(kind: str, params: dict[str, Any], protected: bool, fmt: str, draw: A
     return timed.value
 
 
+def chart_spec(kind: str, params: dict[str, Any], protected: bool, build: Any
+               ) -> dict[str, Any] | None:
+    """The Vega-Lite spec of a page's interactive chart (cached like the results), or None
+    when it cannot be made: the page then shows the static chart alone (logged)."""
+    from tiplab.reports.charts import ChartError
+
+    try:
+        return services.cached(f"{kind}_spec", params, protected, build).value  # type: ignore[no-any-return]
+    except ChartError as exc:
+        import logging
+
+        logging.getLogger("tiplab.web.insights").warning("%s chart: %s", kind, exc)
+        return None
+
+
+def spec_figure(kind: str, params: dict[str, Any], protected: bool, fmt: str,
+                spec: dict[str, Any] | None) -> bytes:
+    """A chart's spec drawn offline as PNG/SVG (the page's static fallback and exports: the
+    same chart as the interactive one), cached like the results."""
+    from tiplab.reports.charts import render_spec
+
+    if spec is None:
+        raise NoData(f"the {kind} chart cannot be drawn (see the log)")
+    return services.cached(f"{kind}_chart", {**params, "fmt": fmt}, protected,  # type: ignore[no-any-return]
+                           lambda: render_spec(spec, fmt)).value
+
+
 #: decimals a figure is published with (the page's own precision); p- and q-values keep four
 #: significant digits, any other measure three decimals; whole numbers stay whole
 DECIMALS = {
@@ -245,15 +272,23 @@ def trend_csv(result: Any) -> str:
                   unit=None if result.kind == "aggregate_trends" else result.unit)
 
 
-def trend_chart_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:
-    from tiplab.reports import trend_chart
-
+def _trend_title(result: Any, p: dict[str, Any]) -> str:
     if p["dataset"] == "glotip":
-        title = f"{p['indicator']}, {p['country']} (UNODC GLOTIP; data {result.data_version})"
-    else:
-        title = f"Case records per year (data {result.data_version})"
-    return figure("trends", p, protected, fmt,
-                  lambda path: trend_chart(result, path, title=title))
+        return f"{p['indicator']}, {p['country']} (UNODC GLOTIP; data {result.data_version})"
+    counted = "Persons" if (result.unit or {}).get("unit") == "persons" else "Case records"
+    return f"{counted} per year (data {result.data_version})"
+
+
+def trend_spec(result: Any, p: dict[str, Any], protected: bool) -> dict[str, Any] | None:
+    """The trend chart as a Vega-Lite spec (the page's interactive chart)."""
+    from tiplab.reports.charts import trend_spec as spec_of
+
+    return chart_spec("trends", p, protected,
+                      lambda: spec_of(result, title=_trend_title(result, p)))
+
+
+def trend_chart_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -> bytes:
+    return spec_figure("trends", p, protected, fmt, trend_spec(result, p, protected))
 
 
 # --- hotspots -----------------------------------------------------------------------------
@@ -548,3 +583,60 @@ def route_map_bytes(result: Any, p: dict[str, Any], protected: bool, fmt: str) -
     return figure("routes", key, protected, fmt,
                   lambda path: flow_map(result.tables["corridors"], path=path, top=p["top"],
                                         title=title, extra=extra))
+
+
+def _world_geojson(dataset: str) -> dict[str, Any]:
+    """The world layer (with the simulated country for the case records) as GeoJSON for
+    the interactive map, simplified to what a page-wide map shows (about 100 kB), read once
+    per data version and placement of the simulated country."""
+    from tiplab.reports import leaflet_geojson, world_layer
+
+    def compute() -> dict[str, Any]:
+        extra = extra_countries(dataset)
+        world = world_layer(extra)
+        added = set(extra["iso_a3"]) if extra is not None else set()
+        # Natural Earth's 1:110m outlines to 0.2 degrees; the simulated country is small
+        # and drawn as it is
+        keep = world["iso_a3"].isin(added)
+        world = world.set_geometry(world.geometry.where(keep, world.geometry.simplify(0.2)))
+        fc = leaflet_geojson(world, layer_key="iso_a3", precision=2)
+        fc["highlight"] = sorted(added)
+        return fc
+
+    return services.per_version(f"world_geojson:{dataset}:{services.country_anchor()}",
+                                compute)
+
+
+def route_map_spec(result: Any, p: dict[str, Any], protected: bool) -> dict[str, Any] | None:
+    """The corridor map as a Vega-Lite spec: the same top corridors as the static map, each
+    with its origin, destination and volume on hover."""
+    from tiplab.reports import flow_lines
+    from tiplab.reports.charts import flow_map_spec
+    from tiplab_web.core.labels import label
+
+    def build() -> dict[str, Any]:
+        world = _world_geojson(p["dataset"])
+        flows = flow_lines(result.tables["corridors"], top=p["top"],
+                           extra=extra_countries(p["dataset"]))
+        codes = {str(c) for c in flows["origin_country"]} | {
+            str(c) for c in flows["country_of_exploitation"]} | {
+            str(f["properties"].get("iso_a3")) for f in world["features"]}
+        names = {c: label(c, "country") for c in codes}  # in the reader's language
+        return flow_map_spec(world, flows, source="origin_country",
+                             target="country_of_exploitation", value="n",
+                             title=f"Top corridors (data {result.data_version})",
+                             value_title="statements" if p["dataset"] == "denver"
+                             else unit_words(case_unit(result)),
+                             names=names, highlight=world.get("highlight", ()),
+                             provenance={"kind": result.kind,
+                                         "data_version": result.data_version,
+                                         "parameters": _jsonable_params(p)})
+
+    from django.utils.translation import get_language
+
+    key = {**p, "anchor": services.country_anchor(), "language": get_language()}
+    return chart_spec("routes", key, protected, build)
+
+
+def _jsonable_params(p: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in p.items() if k != "link_run" or v}

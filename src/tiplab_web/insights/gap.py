@@ -157,23 +157,57 @@ def csv_text(gap: dict[str, Any], protected: bool) -> str:
     return to_csv(pa.Table.from_pylist(table_rows), gap["data_version"], unit=gap.get("unit"))
 
 
-def map_bytes(gap: dict[str, Any], protected: bool, fmt: str) -> bytes:
-    """Regions coloured by gap per 100,000 residents (by region only)."""
+def _map_values(gap: dict[str, Any], protected: bool) -> Any:
+    """Gap per 100,000 residents of the regions that are ranked (none withheld)."""
     import pyarrow as pa
 
+    return pa.Table.from_pylist(
+        [{"region": r["region"], "gap_rate": r["gap_rate"]} for r in rows(gap, protected)
+         if r["rank_rate"] is not None],
+        schema=pa.schema([("region", pa.string()), ("gap_rate", pa.float64())]))
+
+
+def _map_title(gap: dict[str, Any]) -> str:
+    return f"Victims not identified per 100,000 residents (data {gap['data_version']})"
+
+
+def _map_key(gap: dict[str, Any]) -> dict[str, Any]:
+    return {"parameters": gap["parameters"], "unit": gap.get("unit")}
+
+
+def map_bytes(gap: dict[str, Any], protected: bool, fmt: str) -> bytes:
+    """Regions coloured by gap per 100,000 residents (by region only)."""
     from tiplab.reports import choropleth, regions_layer
     from tiplab_web.insights.analyses import figure
 
     regions = services.country_dir() / "regions.geojson"
-    values = pa.Table.from_pylist([{"region": r["region"], "gap_rate": r["gap_rate"]}
-                                   for r in rows(gap, protected)
-                                   if r["rank_rate"] is not None])
-    title = f"Victims not identified per 100,000 residents (data {gap['data_version']})"
-    return figure("gap_map", {"parameters": gap["parameters"], "unit": gap.get("unit")},
-                  protected, fmt,
+    values = _map_values(gap, protected)
+    return figure("gap_map", _map_key(gap), protected, fmt,
                   lambda path: choropleth(regions_layer(regions), values, key="region",
                                           layer_key="code", value="gap_rate", path=path,
-                                          title=title))
+                                          title=_map_title(gap)))
+
+
+def map_spec(gap: dict[str, Any], protected: bool) -> dict[str, Any] | None:
+    """The same map as :func:`map_bytes` as a Vega-Lite spec: each region's name and gap
+    per 100,000 residents on hover (the page's interactive map)."""
+    from tiplab.reports import leaflet_geojson, regions_layer
+    from tiplab.reports.charts import region_map_spec
+    from tiplab_web.insights.analyses import chart_spec
+
+    regions = services.country_dir() / "regions.geojson"
+
+    def build() -> dict[str, Any]:
+        fc = leaflet_geojson(regions_layer(regions), _map_values(gap, protected),
+                             layer_key="code", key="region", columns=("gap_rate",))
+        return region_map_spec(fc, value="gap_rate",
+                               value_title="not identified per 100,000 residents",
+                               title=_map_title(gap),
+                               provenance={"kind": "gap", "data_version": gap["data_version"],
+                                           "parameters": gap["parameters"],
+                                           "unit": gap.get("unit")})
+
+    return chart_spec("gap_map", _map_key(gap), protected, build)
 
 
 def then_gap(by: list[str], nboot: int) -> dict[str, Any]:

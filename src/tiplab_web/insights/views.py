@@ -47,8 +47,9 @@ def _timing(timed: services.Timed) -> dict[str, Any]:
 
 def _figure_response(data: bytes, fmt: str, name: str) -> HttpResponse:
     response = HttpResponse(data, content_type=FIGURE_TYPES[fmt])
-    if fmt == "png":
-        response["Content-Disposition"] = f'inline; filename="{name}.png"'
+    # inline: the page shows the SVG as its chart without JavaScript; the name is what the
+    # export links save
+    response["Content-Disposition"] = f'inline; filename="{name}.{fmt}"'
     response["Cache-Control"] = "private, max-age=300"
     return response
 
@@ -102,7 +103,8 @@ def trends(request: HttpRequest) -> HttpResponse:
         else:
             ctx.update(result=timed.value, **_timing(timed),
                        rows=analyses.trend_rows(timed.value, p),
-                       grid=analyses.trend_grid(timed.value))
+                       grid=analyses.trend_grid(timed.value),
+                       chart=analyses.trend_spec(timed.value, p, protected))
     return render(request, "insights/trends.html", ctx)
 
 
@@ -111,8 +113,11 @@ def trends_chart(request: HttpRequest, fmt: str) -> HttpResponse:
     _check_fmt(fmt)
     result, p, protected = _or_404(_trends(request),
                                    lambda q, pr: analyses.trend_result(q, pr).value)
-    return _figure_response(analyses.trend_chart_bytes(result, p, protected, fmt), fmt,
-                            f"tiplab-trends-{result.data_version}")
+    try:
+        data = analyses.trend_chart_bytes(result, p, protected, fmt)
+    except analyses.NoData:
+        raise Http404 from None
+    return _figure_response(data, fmt, f"tiplab-trends-{result.data_version}")
 
 
 @capability_required("insights.view")
@@ -281,7 +286,8 @@ def routes(request: HttpRequest) -> HttpResponse:
                            timed.value), unmapped=unmapped, unmapped_note=unmapped_note,
                        total_changes=(timed.value.tables["changes"].num_rows
                                       if "changes" in timed.value.tables else 0),
-                       total_corridors=timed.value.tables["corridors"].num_rows)
+                       total_corridors=timed.value.tables["corridors"].num_rows,
+                       chart=analyses.route_map_spec(timed.value, p, protected))
     return render(request, "insights/routes.html", ctx)
 
 
@@ -338,10 +344,11 @@ def gap(request: HttpRequest) -> HttpResponse:
         result, active = gaps.latest(p)
         ctx.update(active=active, gap=result)
         if result is not None:
+            by_region = (p["by"] == ["region_of_exploitation"]
+                         and (services.country_dir() / "regions.geojson").exists())
             ctx.update(rows=gaps.rows(result, ctx["protected"]),
-                       strata_labels=[gaps.STRATA[b] for b in p["by"]],
-                       by_region=p["by"] == ["region_of_exploitation"]
-                       and (services.country_dir() / "regions.geojson").exists())
+                       strata_labels=[gaps.STRATA[b] for b in p["by"]], by_region=by_region,
+                       chart=gaps.map_spec(result, ctx["protected"]) if by_region else None)
     return render(request, "insights/gap.html", ctx)
 
 
@@ -416,10 +423,12 @@ def vulnerability(request: HttpRequest) -> HttpResponse:
         result, active = vul.latest(p)
         ctx.update(active=active, result=result)
         if result is not None:
+            regions = bool(result["regions"]
+                           and (services.country_dir() / "regions.geojson").exists())
             ctx.update(rows=vul.rows(result), dimensions=result["dimensions"],
-                       sensitivity=result["uncertainty"]["sensitivity"],
-                       regions=result["regions"]
-                       and (services.country_dir() / "regions.geojson").exists())
+                       sensitivity=result["uncertainty"]["sensitivity"], regions=regions,
+                       map_chart=vul.map_spec(result) if regions else None,
+                       sensitivity_chart=vul.sensitivity_spec(result))
     return render(request, "insights/vulnerability.html", ctx)
 
 
@@ -496,7 +505,10 @@ def vulnerability_figure(request: HttpRequest, name: str, fmt: str) -> HttpRespo
             raise Http404
         data = vul.map_bytes(result, fmt)
     elif name == "sensitivity":
-        data = vul.sensitivity_bytes(result, fmt)
+        try:
+            data = vul.sensitivity_bytes(result, fmt)
+        except services.NoData:
+            raise Http404 from None
     else:
         raise Http404
     return _figure_response(data, fmt, f"tiplab-vulnerability-{name}")
