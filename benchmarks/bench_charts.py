@@ -105,7 +105,8 @@ def main() -> None:
     for f in ("vega.min.js", "vega-lite.min.js", "vega-embed.min.js"):
         data = (vendor / f).read_bytes()
         total, gz = total + len(data), gz + len(gzip.compress(data))
-        print(f"  {f:20} {len(data) / 1000:7.1f} kB  gzip {len(gzip.compress(data)) / 1000:6.1f} kB")
+        zipped = len(gzip.compress(data))
+        print(f"  {f:20} {len(data) / 1000:7.1f} kB  gzip {zipped / 1000:6.1f} kB")
     print(f"  {'total':20} {total / 1000:7.1f} kB  gzip {gz / 1000:6.1f} kB")
 
 

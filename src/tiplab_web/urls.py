@@ -9,6 +9,7 @@ from tiplab_web.api import api
 from tiplab_web.core.anonymous import asset as anonymous_asset
 from tiplab_web.core.health import healthz
 from tiplab_web.core.language import set_language
+from tiplab_web.publications.open_api import open_api
 
 handler400 = "tiplab_web.core.errors.bad_request"
 handler404 = "tiplab_web.core.errors.page_not_found"
@@ -21,6 +22,8 @@ urlpatterns = [
     path("audit/", include("tiplab_web.audit.urls")),
     # Django's set_language, which also remembers the choice on the user's profile
     path("i18n/setlang/", set_language, name="set_language"),
+    # the open-data API (read-only, no authentication) before the main API's prefix
+    path("api/open/", open_api.urls),
     path("api/", api.urls),
     path("linkage/", include("tiplab_web.linkage.urls")),
     path("estimates/", include("tiplab_web.estimates.urls")),
@@ -31,6 +34,9 @@ urlpatterns = [
     path("groups/", include("tiplab_web.groups.urls")),
     path("monitoring/", include("tiplab_web.monitoring.urls")),
     path("evaluation/", include("tiplab_web.evaluation.urls")),
+    path("publications/", include("tiplab_web.publications.urls")),
+    # the public portal: published releases and plan progress, no login
+    path("public/", include("tiplab_web.publications.public_urls")),
     # the anonymous routes (tiplab_web.core.anonymous): no address, agent or cookie kept
     path("voice/", include("tiplab_web.consultations.voice_urls")),
     path("report/", include("tiplab_web.reporting.public_urls")),

@@ -40,8 +40,8 @@ def test_sign_in_navigate_be_refused_and_sign_out(page: Page, live_server, org, 
     expect(menu.get_by_role("link")).to_have_text(
         ["Home", "Data intake", "Cases", "Linkage", "Estimates", "Trends", "Profiles", "Routes",
          "Hotspots", "Detection gap", "Vulnerability", "Legal framework", "Action plans",
-         "Consultations", "Monitoring", "Scorecards and reviews", "Working groups", "Jobs",
-         "API tokens", "Security"])
+         "Consultations", "Monitoring", "Scorecards and reviews", "Working groups",
+         "Publications", "Jobs", "API tokens", "Security"])
     menu.get_by_role("link", name="API tokens").click()
     expect(page.get_by_role("heading", name="API tokens", level=1)).to_be_visible()
     expect(menu.get_by_role("link", name="API tokens")).to_have_attribute("aria-current", "page")

@@ -488,3 +488,15 @@ from tests.web.ladder_evaluation import ROWS as _EVALUATION_ROWS  # noqa: E402
 from tests.web.ladder_monitoring import ROWS as _MONITORING_ROWS  # noqa: E402
 
 LADDER += _MONITORING_ROWS + _EVALUATION_ROWS
+
+# --- publications: releases, ledger, briefs (rows in their own module) ------------------------
+from tests.web.ladder_publications import ROWS as _PUBLICATION_ROWS  # noqa: E402
+
+LADDER += _PUBLICATION_ROWS
+_PORTAL = "no login; needs real files or an adopted plan: crawled by test_public_portal.py"
+EXEMPT.update({
+    "open_api:api-root": "Ninja's bare /api/open/ root; answers 404 in the error shape",
+    "open_api:item_rows": _PORTAL, "open_api:plan_progress": _PORTAL,
+    "public:download": _PORTAL, "public:chart": _PORTAL, "public:brief": _PORTAL,
+    "public:plan": _PORTAL, "public:not_found": "always 404 (the portal's own, cookie-free)",
+})

@@ -42,7 +42,7 @@ def _text_nodes(page: str) -> list[str]:
 
 def _problems_in(url: str, response) -> list[str]:
     ctype = response.get("Content-Type", "")
-    body = response.content.decode("utf-8", "replace")
+    body = response.getvalue().decode("utf-8", "replace")  # file downloads stream
     out = []
     if "text/csv" in ctype:
         for i, row in enumerate(csv.reader(io.StringIO(body))):
@@ -138,6 +138,26 @@ def test_the_demo_counts_persons_with_a_designated_run_and_pins_its_estimate(dem
         response = client.get(url)
         assert "Illustrative" in response.content.decode()
         assert _problems_in(url, response) == []
+
+
+def test_the_demo_publishes_a_release_with_a_brief_on_the_dashboard(demo):
+    from tiplab_web.publications.models import Brief, LedgerEntry, ReleaseVersion
+
+    v = ReleaseVersion.objects.get(status="published")
+    assert v.prepared_by.get_username() == "demo-analyst"
+    assert v.approved_by.get_username() == "demo-steward"
+    assert v.unit["unit"] == "persons"  # the designated linkage counts persons
+    keys = {f["key"] for f in v.figures}
+    assert {"identified", "estimated", "detection_gap"} <= keys
+    assert LedgerEntry.objects.filter(version=v).count() >= 3
+    brief = Brief.objects.get(version=v, published=True)
+    assert "[[estimated]]" in brief.narrative["key_messages"]
+    client = sign_in(Client(), demo.get(username="demo-policy"))
+    home = client.get("/").content.decode()
+    assert reverse("publications:brief_file", args=[brief.pk, "pdf"]) in home
+    public = Client().get(reverse("public:release", args=[v.release.identifier]))
+    assert public.status_code == 200
+    assert v.release.title in public.content.decode()
 
 
 def test_the_checker_finds_the_raw_missing_values_it_looks_for():

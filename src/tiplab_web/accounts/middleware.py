@@ -34,6 +34,8 @@ class TwoFactorRequiredMiddleware:
         path = request.path_info
         if path.startswith(("/api/", settings.STATIC_URL)):
             return None  # the API authenticates by token, not by session
+        if path.startswith("/public/"):
+            return None  # the public portal is the same for everyone, signed in or not
         match = request.resolver_match
         if match is not None and match.view_name in EXEMPT_VIEWS:
             return None

@@ -114,6 +114,15 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # the safe reporting channel: reports name victims and suspects, so they are read by the
     # role that may see identifiers; a report becomes an intake record through the same role
     "reporting.triage": frozenset({DATA_STEWARD}),
+    # publication: analysts prepare releases, data stewards approve them (four eyes), policy
+    # officers write briefs from published releases; the public reads /public/ without login
+    "publications.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER, ADMINISTRATOR}),
+    "publications.prepare": frozenset({ANALYST, DATA_STEWARD}),
+    "publications.approve": frozenset({DATA_STEWARD}),
+    "publications.brief": frozenset({ANALYST, POLICY_OFFICER}),
+    # the dashboard panel (budget, decisions waiting, the latest brief): the people who work
+    # with releases; administrators manage people and find releases in the menu
+    "publications.panel": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
     "audit.view": frozenset({ADMINISTRATOR}),
     # background jobs: everyone who can start one follows their own; administrators keep
     # the queue healthy (every job's metadata, cancel), without its results

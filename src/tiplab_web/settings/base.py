@@ -27,6 +27,21 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0 or value != value or value == float("inf"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name}={raw!r}: expected a positive number, e.g. 1.0")
+    return value
+
+
 def _env_rate(name: str, default: tuple[int, int]) -> tuple[int, int]:
     """A rate limit "requests/seconds" from the environment, e.g. ``10/600``."""
     raw = os.environ.get(name, "").strip()
@@ -77,6 +92,7 @@ INSTALLED_APPS = [
     "tiplab_web.reporting",
     "tiplab_web.monitoring",
     "tiplab_web.evaluation",
+    "tiplab_web.publications",
     "django_tasks",
     "django_tasks_db",
     "tiplab_web.jobs",
@@ -271,6 +287,19 @@ TIPLAB_REPORT_EMERGENCY_NUMBERS = [("Emergency services (police, ambulance)", "1
 TIPLAB_REPORT_ATTACHMENT_MB = _env_int("TIPLAB_REPORT_ATTACHMENT_MB", 5)
 TIPLAB_REPORT_POW_BITS = int(os.environ.get("TIPLAB_REPORT_POW_BITS", "0") or 0)
 TIPLAB_REPORTING_ORGANISATION_KINDS = ("coordinator",)
+# Publication (tiplab_web.publications): the privacy budget of a new dataset's ledger (total
+# epsilon and delta over all its releases, by basic composition), the k of k-anonymous
+# microdata, the smallest count a published table without noise may show, and whether the
+# steward who approves a release must be someone other than the analyst who prepared it.
+TIPLAB_PRIVACY_EPSILON_CAP = _env_float("TIPLAB_PRIVACY_EPSILON_CAP", 4.0)
+TIPLAB_PRIVACY_DELTA_CAP = _env_float("TIPLAB_PRIVACY_DELTA_CAP", 1e-6)
+TIPLAB_RELEASE_K = _env_int("TIPLAB_RELEASE_K", 11)
+TIPLAB_RELEASE_THRESHOLD = _env_int("TIPLAB_RELEASE_THRESHOLD", 5)
+TIPLAB_RELEASE_FOUR_EYES = True
+#: the country code in release identifiers (tiplab:<CODE>-<year>-<number>)
+TIPLAB_RELEASE_PREFIX = os.environ.get("TIPLAB_RELEASE_PREFIX", "XT")
+#: seconds the public portal and open-data API may be cached by browsers and proxies
+TIPLAB_PUBLIC_CACHE_SECONDS = _env_int("TIPLAB_PUBLIC_CACHE_SECONDS", 300)
 # A password-reset link is valid this long (and once: it dies with the password it resets).
 PASSWORD_RESET_TIMEOUT = _env_int("TIPLAB_PASSWORD_RESET_MINUTES", 30) * 60
 # Audit log: install database triggers that refuse UPDATE and DELETE on audit entries.

@@ -103,7 +103,10 @@ class Command(BaseCommand):
             "method": "stepwise", "nboot": DEMO_BOOTSTRAP, "seed": 1234, "by": ["year"],
             "pool_below": 0, "sensitivity": True}, designate_by="demo-steward",
             note="Demo: the linkage of the six agencies, stepwise model, by year.")
-        estimate["params"]["then"] = [then_cite()]
+        # ... and the demo release (with its brief) is published from the estimate of record
+        from tiplab_web.publications.demo import then_release
+
+        estimate["params"]["then"] = [then_cite(), then_release()]
         run = start_run(analyst, agencies, None, then=[
             then_designate(steward, "Demo: the linkage of the six agencies.",
                            then=[gap, then_impact()]),

@@ -1,0 +1,1 @@
+"""Safe publication: releases, the privacy-budget ledger, briefs and the public portal."""
