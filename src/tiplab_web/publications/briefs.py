@@ -192,8 +192,7 @@ def bundle_for(v: ReleaseVersion) -> Any:
     privacy = _privacy_sentence(v)
     return ReleaseBundle(
         release_id=v.release.identifier, version=v.number, title=v.release.title,
-        jurisdiction=str(getattr(settings, "TIPLAB_JURISDICTION", "") or
-                         _("the country")),
+        jurisdiction=services.jurisdiction(v.release.organisation),
         period=period, data_version=v.data_version,
         approved_by=v.approved_by.get_username() if v.approved_by else "",
         approved_at=v.approved_at.isoformat() if v.approved_at else "",

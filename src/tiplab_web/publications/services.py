@@ -401,8 +401,26 @@ def content_hash(v: ReleaseVersion) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def jurisdiction(org: Any) -> str:
+    """The country a release is about: ``TIPLAB_JURISDICTION``, else the demo's simulated
+    country, else the publishing organisation's country."""
+    if settings.TIPLAB_JURISDICTION:
+        return str(settings.TIPLAB_JURISDICTION)
+    from tiplab_web.insights.services import simulated_country
+
+    sim = simulated_country()
+    if sim is not None and "name" in sim.columns and len(sim):
+        return str(sim["name"].iloc[0])
+    import pycountry
+
+    code = str(getattr(org, "country", "") or "")
+    found = pycountry.countries.get(alpha_2=code) if len(code) == 2 else None
+    return str(getattr(found, "common_name", None) or found.name) if found else (
+        code or _("the country"))
+
+
 def citation(v: ReleaseVersion) -> str:
-    org = getattr(settings, "TIPLAB_PUBLISHER", "") or _("National anti-trafficking coordinator")
+    org = v.release.organisation.name
     year = (v.approved_at or timezone.now()).year
     return (f"{org} ({year}). {v.release.title}, version {v.number} "
             f"[data set]. {v.release.identifier}.v{v.number}. "

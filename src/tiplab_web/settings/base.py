@@ -298,6 +298,9 @@ TIPLAB_RELEASE_THRESHOLD = _env_int("TIPLAB_RELEASE_THRESHOLD", 5)
 TIPLAB_RELEASE_FOUR_EYES = True
 #: the country code in release identifiers (tiplab:<CODE>-<year>-<number>)
 TIPLAB_RELEASE_PREFIX = os.environ.get("TIPLAB_RELEASE_PREFIX", "XT")
+#: the country the releases are about, as briefs name it (default: the demo's simulated
+#: country, else the publishing organisation's country)
+TIPLAB_JURISDICTION = os.environ.get("TIPLAB_JURISDICTION", "")
 #: seconds the public portal and open-data API may be cached by browsers and proxies
 TIPLAB_PUBLIC_CACHE_SECONDS = _env_int("TIPLAB_PUBLIC_CACHE_SECONDS", 300)
 # A password-reset link is valid this long (and once: it dies with the password it resets).
