@@ -212,8 +212,10 @@ def _geometry() -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-_DIM_LABELS = {"form": "form of exploitation", "sex": "sex", "age_band": "age band",
-               "region": "region", "year": "year", "citizenship": "citizenship"}
+_DIM_LABELS: dict[str, Any] = {
+    "form": gettext_lazy("form of exploitation"), "sex": gettext_lazy("sex"),
+    "age_band": gettext_lazy("age band"), "region": gettext_lazy("region"),
+    "year": gettext_lazy("year"), "citizenship": gettext_lazy("citizenship")}
 
 
 def _margin(t: pa.Table, dim: str) -> list[tuple[str, float | None]]:
@@ -255,7 +257,7 @@ def _bar_spec(margin: list[tuple[str, float | None]], dim: str) -> dict[str, Any
 
     data = pa.table({dim: [k for k, _n in margin], "count": [n for _k, n in margin]})
     chart = alt.Chart(data.to_pandas()).mark_bar().encode(
-        y=alt.Y(f"{dim}:N", sort="-x", title=_DIM_LABELS.get(dim, dim).capitalize()),
+        y=alt.Y(f"{dim}:N", sort="-x", title=str(_DIM_LABELS.get(dim, dim)).capitalize()),
         x=alt.X("count:Q", title="Victims identified"),
         tooltip=[f"{dim}:N", alt.Tooltip("count:Q", format=",.0f")]).properties(
         width=440, height=max(80, 18 * len(margin)))
