@@ -34,6 +34,15 @@ SPEC = core.ReleaseSpec(
                          columns=("year", "sex", "age_band", "form"))))
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages checked here are the English ones, whatever an earlier test activated."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture(scope="module")
 def simulated_country(tmp_path_factory):
     return simulate(tmp_path_factory.mktemp("publications-country"))
@@ -216,8 +225,11 @@ def test_a_brief_takes_figures_from_the_release_only(country, analyst, steward, 
 
 
 def test_a_brief_needs_a_published_version(country, analyst, world):
+    from django.utils import translation
+
     v = _prepared(analyst)
-    with pytest.raises(services.PublicationError, match="published"):
+    with translation.override("en"), pytest.raises(services.PublicationError,
+                                                   match="published"):
         briefs.create(world.users["policy_officer"], v)
 
 
