@@ -54,6 +54,10 @@ def test_uk_five_lists_stepwise_gives_the_published_estimate(client_as, world):
     html = client.get(reverse("estimates:run", args=[run.pk])).content.decode()
     assert "11,313" in html
     assert "LA-GP" in html
+    # the bootstrap chart is drawn in the browser from its Vega-Lite spec (data inline)
+    assert 'data-chart-spec="' in html
+    assert services.chart_specs(run)["bootstrap"]["$schema"].startswith(
+        "https://vega.github.io/schema/vega-lite/")
     svg = client.get(reverse("estimates:chart", args=[run.pk, "bootstrap", "svg"]))
     assert svg["Content-Type"] == "image/svg+xml"
     assert b"<svg" in svg.content

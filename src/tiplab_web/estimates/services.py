@@ -6,6 +6,7 @@ vl-convert) under ``DATA_DIR/estimates/<run>/``."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -278,13 +279,27 @@ def write_charts(run: EstimationRun, charts: dict[str, Any]) -> None:
 
     out = run_dir(run)
     out.mkdir(parents=True, exist_ok=True)
+    from tiplab.reports.charts import vegalite_spec
+
     for name, chart in charts.items():
         try:
-            spec = chart.to_json()
+            spec = vegalite_spec(chart)  # data inline: what the page draws interactively
+            (out / f"{name}.vl.json").write_text(json.dumps(spec), encoding="utf-8")
             (out / f"{name}.svg").write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
             (out / f"{name}.png").write_bytes(vlc.vegalite_to_png(spec, scale=2))
         except Exception as e:  # a chart must not lose a finished estimate
             log.warning("chart %s of run %s not written: %s", name, run.pk, e)
+
+
+def chart_specs(run: EstimationRun) -> dict[str, Any]:
+    """The Vega-Lite specs of a run's charts (runs made before interactive charts have
+    none: their pages show the static images)."""
+    out: dict[str, Any] = {}
+    for name in CHARTS:
+        path = run_dir(run) / f"{name}.vl.json"
+        if path.exists():
+            out[name] = json.loads(path.read_text(encoding="utf-8"))
+    return out
 
 
 def chart_path(run: EstimationRun, name: str, fmt: str) -> Path | None:

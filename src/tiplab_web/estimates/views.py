@@ -124,6 +124,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "sensitivity": (run.result.get("sensitivity") or {}).get("rows", []),
         "comparison": run.result.get("comparison"),
         "charts": run.result.get("charts", []),
+        "chart_specs": services.chart_specs(run),
         "can_run": can(request.user, "estimates.run"),
         **target_context(request, run, reverse("estimates:run", args=[run.pk]))})
 
