@@ -93,6 +93,14 @@
     target.className = "tiplab-chart__view";
     el.replaceChildren(target);
     window.vegaEmbed(target, spec, OPTIONS).then(function (result) {
+      var alt = el.getAttribute("data-chart-alt");
+      if (alt) {
+        // one image with its text alternative for assistive technology, as the static
+        // chart was (the page's table gives the same numbers); set after Vega has drawn,
+        // as Vega writes its own ARIA attributes on the element it draws into
+        target.setAttribute("role", "img");
+        target.setAttribute("aria-label", alt);
+      }
       views.set(el, result);
       el.setAttribute("data-chart-state", "ready");
     }).catch(function (error) {
