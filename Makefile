@@ -28,7 +28,7 @@ install: $(STAMP)
 
 # Regenerate the lock file after changing dependencies in pyproject.toml.
 lock:
-	$(BIN)/uv pip compile -q pyproject.toml --extra dev --extra spark --python-version 3.11 \
+	$(BIN)/uv pip compile -q pyproject.toml --extra dev --extra spark --extra ai --python-version 3.11 \
 		-o requirements.lock
 
 demo: install
