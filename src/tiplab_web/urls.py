@@ -35,6 +35,8 @@ urlpatterns = [
     path("monitoring/", include("tiplab_web.monitoring.urls")),
     path("evaluation/", include("tiplab_web.evaluation.urls")),
     path("publications/", include("tiplab_web.publications.urls")),
+    path("evidence/", include("tiplab_web.evidence.urls")),
+    path("screening/", include("tiplab_web.screening.urls")),
     # the public portal: published releases and plan progress, no login
     path("public/", include("tiplab_web.publications.public_urls")),
     # the anonymous routes (tiplab_web.core.anonymous): no address, agent or cookie kept

@@ -493,6 +493,12 @@ LADDER += _MONITORING_ROWS + _EVALUATION_ROWS
 from tests.web.ladder_publications import ROWS as _PUBLICATION_ROWS  # noqa: E402
 
 LADDER += _PUBLICATION_ROWS
+
+# --- qualitative evidence and screening (rows in their own modules) -------------------------
+from tests.web.ladder_evidence import ROWS as _EVIDENCE_ROWS  # noqa: E402
+from tests.web.ladder_screening import ROWS as _SCREENING_ROWS  # noqa: E402
+
+LADDER += _EVIDENCE_ROWS + _SCREENING_ROWS
 _PORTAL = "no login; needs real files or an adopted plan: crawled by test_public_portal.py"
 EXEMPT.update({
     "open_api:api-root": "Ninja's bare /api/open/ root; answers 404 in the error shape",

@@ -123,6 +123,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # the dashboard panel (budget, decisions waiting, the latest brief): the people who work
     # with releases; administrators manage people and find releases in the menu
     "publications.panel": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
+    # qualitative evidence: interview notes are read redacted by the evidence and policy
+    # roles, in full (audited) by the coders and stewards; analysts code them and accept or
+    # reject the model's suggestions; analysts and stewards add notes and edit the codebook
+    "evidence.view": frozenset({ANALYST, DATA_STEWARD, POLICY_OFFICER}),
+    "evidence.read_full": frozenset({ANALYST, DATA_STEWARD}),
+    "evidence.code": frozenset({ANALYST}),
+    "evidence.manage": frozenset({ANALYST, DATA_STEWARD}),
+    # screening free texts (case narratives, advertisements) for trafficking indicators:
+    # the texts may name people, so only the case-data roles run and review it
+    "screening.view": frozenset({ANALYST, DATA_STEWARD}),
+    "screening.run": frozenset({ANALYST, DATA_STEWARD}),
+    "screening.review": frozenset({ANALYST, DATA_STEWARD}),
     "audit.view": frozenset({ADMINISTRATOR}),
     # background jobs: everyone who can start one follows their own; administrators keep
     # the queue healthy (every job's metadata, cancel), without its results

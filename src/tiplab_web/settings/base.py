@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "tiplab_web.monitoring",
     "tiplab_web.evaluation",
     "tiplab_web.publications",
+    "tiplab_web.evidence",
+    "tiplab_web.screening",
     "django_tasks",
     "django_tasks_db",
     "tiplab_web.jobs",

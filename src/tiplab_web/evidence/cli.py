@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from typing import Any
+
+
+def register(app: Any) -> None:
+    """No commands yet."""
