@@ -20,7 +20,8 @@ def test_vectors_are_unit_length_in_input_order_and_blank_is_zero(embedder):
     texts = ["They took my passport when I arrived.", "   ",
              "My employer kept my identity documents.", "The weather was sunny and warm."]
     v = embedder.embed(texts)
-    assert v.shape == (4, embed.DIM) and v.dtype == np.float32
+    assert v.shape == (4, embed.DIM)
+    assert v.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(v[[0, 2, 3]], axis=1), 1.0, atol=1e-5)
     assert not v[1].any()
     # a paraphrase is nearer than an unrelated sentence, whatever the batch order
@@ -48,7 +49,7 @@ def test_a_changed_model_file_is_refused(monkeypatch, tmp_path):
     fake = tmp_path / "model.onnx"
     fake.write_bytes(b"not the model")
     monkeypatch.setattr(embed, "_model_file", lambda: fake)
-    with pytest.raises(embed.ModelUnavailable, match="sha256 .* expected 8199be6f"):
+    with pytest.raises(embed.ModelUnavailable, match=r"sha256 .* expected 8199be6f"):
         embed.Embedder()
 
 
