@@ -58,6 +58,15 @@ def simulate_command(
             "other options are ignored.",
         ),
     ] = None,
+    narratives: Annotated[
+        bool,
+        typer.Option(
+            "--narratives/--no-narratives",
+            help="Also write narratives.csv: short free-text notes for 40% of the police, "
+            "NGO, hotline and labour-inspectorate records, with their indicator codes in "
+            "truth/narratives.csv.",
+        ),
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Write a synthetic country: agency exports with their mapping profiles,
@@ -102,7 +111,7 @@ def simulate_command(
                 where = ".".join(str(p) for p in err.get("loc", ()))
                 msg = str(err.get("msg", exc)).removeprefix("Value error, ")
                 raise SimulationError(f"{where + ': ' if where else ''}{msg}") from None
-        result = simulate(settings, out)
+        result = simulate(settings, out, narratives=narratives)
         summary = result.summary()
         if as_json:
             emit_json(summary)

@@ -16,6 +16,10 @@ Layout of the output directory::
     truth/parameters.json           settings (incl. seed), shares used and their sources
     truth/measure.csv               only with a measure: identified victims per region x year
                                     with and without it (the true effect)
+    narratives.csv                  only with ``narratives=True``: free-text notes of some
+                                    records (source_agency, record_id, text)
+    truth/narratives.csv            their indicator and theme codes (source_agency,
+                                    record_id, codes)
 """
 
 from __future__ import annotations
@@ -101,12 +105,18 @@ class SimulationResult:
 
 
 def simulate(
-    settings: SimulationSettings, out_dir: str | Path, *, today: dt.date | None = None
+    settings: SimulationSettings,
+    out_dir: str | Path,
+    *,
+    today: dt.date | None = None,
+    narratives: bool = False,
 ) -> SimulationResult:
     """Generate a synthetic country, its hidden victims and every agency's export.
 
     ``settings.victims`` is the size of the hidden population (seen or not). The same
-    settings give byte-identical outputs.
+    settings give byte-identical outputs. With ``narratives``, also write case narratives
+    with known indicators (:mod:`tiplab.simulate.narratives`, own random stream: the other
+    files are unchanged).
     """
     t0 = time.perf_counter()
     settings.check_against_today(today or dt.date.today())
@@ -210,6 +220,10 @@ def simulate(
             seed=seed,
         )
         files += _write_measure(settings, country, pop, caps, without, out)
+    if narratives:
+        from tiplab.simulate.narratives import write_narratives
+
+        files += write_narratives(pop, rendered, out, seed)
     seconds = time.perf_counter() - t0
     log.info("simulation written to %s in %.1f s", out, seconds)
     return SimulationResult(
