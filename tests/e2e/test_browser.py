@@ -39,7 +39,8 @@ def test_sign_in_navigate_be_refused_and_sign_out(page: Page, live_server, org, 
     menu = page.get_by_role("navigation", name="Main menu")
     expect(menu.get_by_role("link")).to_have_text(
         ["Home", "Data intake", "Cases", "Linkage", "Estimates", "Trends", "Profiles", "Routes",
-         "Hotspots", "Detection gap", "Vulnerability", "Legal framework", "Action plans",
+         "Hotspots", "Detection gap", "Vulnerability", "Interview notes", "Screening",
+         "Legal framework", "Action plans",
          "Consultations", "Monitoring", "Scorecards and reviews", "Working groups",
          "Publications", "Jobs", "API tokens", "Security"])
     menu.get_by_role("link", name="API tokens").click()

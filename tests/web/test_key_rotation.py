@@ -294,3 +294,28 @@ def test_rotation_reseals_survivors_anonymous_input(store, world) -> None:
         "Nobody spoke my language."
     entry = AuditEntry.objects.filter(action="keys.rotate").latest("id")
     assert entry.details["anonymous_inputs"] == 2
+
+
+def test_rotation_reseals_interview_notes_and_screened_texts(store, world) -> None:
+    from tests.web import evidence_support as ev
+    from tests.web import screening_support as sc
+
+    from tiplab_web.core.sealed import open_text
+    from tiplab_web.evidence import services as notes
+    from tiplab_web.evidence.models import Note
+    from tiplab_web.screening.models import ScreeningItem
+
+    analyst = world.users["analyst"]
+    note = ev.make_note(analyst)
+    batch = sc.make_batch(analyst)
+    result = rotate_keys(store, retire_old=True, by="tester")
+    note = Note.objects.get(pk=note.pk)
+    assert bytes(note.sealed_text)[:12].decode() == result.new_key_id
+    assert notes.full_text(note) == ev.TEXT
+    assert ev.PHONE not in notes.redacted_text(note)
+    for item in ScreeningItem.objects.filter(batch=batch):
+        assert bytes(item.sealed_text)[:12].decode() == result.new_key_id
+        assert open_text(item.sealed_text, item.purpose) == sc.TEXTS[item.external_id]
+    entry = AuditEntry.objects.filter(action="keys.rotate").latest("id")
+    assert entry.details["interview_notes"] == 1
+    assert entry.details["screened_texts"] == 2

@@ -81,12 +81,13 @@ def test_menu_shows_only_what_the_role_may_use(client_as):
         "jobs", "audit", "users", "organisations", "security"]
     assert _menu(client_as("analyst")) == [
         "home", "intake", "cases", "linkage", "estimates", "trends", "profiles", "routes",
-        "hotspots", "gap", "vulnerability", "assessment", "plans", "consultations",
-        "monitoring", "evaluation", "groups", "publications", "jobs", "tokens", "security"]
+        "hotspots", "gap", "vulnerability", "evidence", "screening", "assessment", "plans",
+        "consultations", "monitoring", "evaluation", "groups", "publications", "jobs", "tokens",
+        "security"]
     # Policy officers see aggregate evidence only: estimates and analytics, no case data.
     assert _menu(client_as("policy_officer")) == [
         "home", "estimates", "trends", "profiles", "routes", "hotspots", "gap", "vulnerability",
-        "assessment", "plans", "consultations", "monitoring", "evaluation", "groups",
+        "evidence", "assessment", "plans", "consultations", "monitoring", "evaluation", "groups",
         "publications", "jobs", "security"]
     # Data stewards triage the reports of the safe reporting channel
     assert "reporting" in _menu(client_as("data_steward"))
@@ -127,9 +128,9 @@ def test_nav_registry_accepts_new_entries_and_skips_unmounted_urls(client_as):
         )
         assert _menu(client_as("analyst")) == [
             "home", "intake", "cases", "cases-test", "linkage", "estimates", "trends",
-            "profiles", "routes", "hotspots", "gap", "vulnerability", "assessment", "plans",
-            "consultations", "monitoring", "evaluation", "groups", "publications", "jobs",
-            "tokens", "security"]
+            "profiles", "routes", "hotspots", "gap", "vulnerability", "evidence", "screening",
+            "assessment", "plans", "consultations", "monitoring", "evaluation", "groups",
+            "publications", "jobs", "tokens", "security"]
         assert "cases-test" not in _menu(client_as("policy_officer"))
         with pytest.raises(KeyError):
             nav.register(
@@ -167,7 +168,7 @@ def test_dashboard_shows_recent_activity_and_admin_counts(world, client_as):
     analyst_page = client_as("analyst").get(reverse("core:home"))
     assert [p.panel.key for p in analyst_page.context["panels"]] == [
         "latest_estimate", "records_by_source", "data_freshness", "recent_imports",
-        "latest_link_run", "open_problems", "overdue_actions", "publications",
+        "latest_link_run", "open_problems", "evidence", "overdue_actions", "publications",
         "recent_activity",
     ]
 

@@ -89,7 +89,9 @@ MEASURE_STATUSES = {
 EVIDENCE_KINDS = {
     "trend": "Trend", "hotspot": "Hotspot", "route": "Route", "profile": "Victim profile",
     "estimate": "Estimate of hidden victims", "gap": "Detection gap",
-    "vulnerability": "Vulnerability rank", "legal_gap": "Legal gap", "other": "Other source",
+    "vulnerability": "Vulnerability rank", "legal_gap": "Legal gap",
+    "theme": "Coded theme (interview notes)", "quotation": "Quotation (interview note)",
+    "other": "Other source",
 }
 AGREEMENT_KINDS = {"bilateral": "Bilateral", "multilateral": "Multilateral"}
 AGREEMENT_SCOPES = {

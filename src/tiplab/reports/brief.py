@@ -227,6 +227,9 @@ TEXTS: dict[str, str] = {
 
 _TOKEN = re.compile(r"\[\[([^\[\]\n]*)\]\]")
 _TOKEN_BODY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_]+))?$")
+#: a quotation of an interview note: ``[[quote:EVQ-0003]]``, a paragraph of its own
+_QUOTE_BODY = re.compile(r"^\s*quote\s*:\s*([A-Za-z0-9][A-Za-z0-9_.\-]*)\s*$", re.IGNORECASE)
+_QUOTE_LINE = re.compile(r"^\[\[(\s*quote\s*:[^\[\]\n]*)\]\]$", re.IGNORECASE)
 _NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,\u00a0\u202f]\d+)*)([A-Za-z]*)")
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|"
            "December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec")
@@ -325,7 +328,18 @@ def _suggest(key: str, keys: Sequence[str]) -> str:
     return (f" (did you mean [[{close[0]}]]?)" if close else "") + f"; figures: {listed}"
 
 
+def _quote_problem(inner: str, bundle: ReleaseBundle) -> str | None:
+    q = _QUOTE_BODY.match(inner)
+    listed = ", ".join(x["id"] for x in bundle.quotations) or "none"
+    if q is None or bundle.quotation(q.group(1)) is None:
+        return (f"[[{inner}]] names no quotation this brief may show (quotations from notes "
+                f"whose speakers agreed to be quoted: {listed})")
+    return None
+
+
 def _token_problem(inner: str, bundle: ReleaseBundle) -> str | None:
+    if inner.strip().lower().startswith("quote"):
+        return _quote_problem(inner, bundle)
     keys = [f.key for f in bundle.figures]
     m = _TOKEN_BODY.match(inner.strip())
     if not m:
@@ -372,6 +386,9 @@ def check_narrative(text: str, bundle: ReleaseBundle, *,
         problem = _token_problem(m.group(1), bundle)
         if problem:
             add(m.start(), m.group(0), problem)
+        elif _QUOTE_BODY.match(m.group(1)) and not _alone(text, m.start(), m.end()):
+            add(m.start(), m.group(0), "a quotation stands in a paragraph of its own: put "
+                                       f"{m.group(0)} between blank lines")
     masked = _masked(text)
     for m in re.finditer(r"\[\[|\]\]", masked):
         add(m.start(), m.group(0), f"{m.group(0)!r} without its other half: a token is "
@@ -432,13 +449,28 @@ def _segments(text: str, bundle: ReleaseBundle,
     return out
 
 
+def _alone(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] is a paragraph of its own (blank lines or the text's ends
+    around it)."""
+    before = text[:start].rstrip(" \t")
+    after = text[end:].lstrip(" \t")
+    return ((not before.strip() or before.endswith("\n\n") or bool(re.search(r"\n\s*\n$",
+                                                                           before)))
+            and (not after.strip() or bool(re.match(r"^\n\s*\n", after))))
+
+
 def _blocks(text: str) -> list[tuple[str, list[str]]]:
-    """Paragraphs (blank-line separated; wrapped lines joined) and bullet lists (every line
-    of the paragraph starts with "-", "*" or "•")."""
+    """Paragraphs (blank-line separated; wrapped lines joined), bullet lists (every line
+    of the paragraph starts with "-", "*" or "•") and quotations (a paragraph that is one
+    ``[[quote:ID]]`` token: kind "quote", the item is the id)."""
     out: list[tuple[str, list[str]]] = []
     for chunk in re.split(r"\n\s*\n", text.strip()):
         lines = [ln.strip() for ln in chunk.splitlines() if ln.strip()]
         if not lines:
+            continue
+        quote = _QUOTE_LINE.match(" ".join(lines))
+        if quote and _QUOTE_BODY.match(quote.group(1)):
+            out.append(("quote", [_QUOTE_BODY.match(quote.group(1)).group(1)]))  # type: ignore[union-attr]
             continue
         if all(re.match(r"^[-*•]\s+", ln) for ln in lines):
             out.append(("ul", [re.sub(r"^[-*•]\s+", "", ln) for ln in lines]))
@@ -516,9 +548,18 @@ class _Doc:
         return bool(self.narrative.get(key, "").strip())
 
     def blocks(self, key: str) -> list[tuple[str, list[list[tuple[str, bool]]]]]:
+        """A section's blocks; a quotation's items are its text and its reference (a
+        quotation no longer in the bundle — consent withdrawn — is left out)."""
         text = self.narrative.get(key, "")
-        return [(kind, [_segments(item, self.bundle, self.t) for item in items])
-                for kind, items in _blocks(text)]
+        out: list[tuple[str, list[list[tuple[str, bool]]]]] = []
+        for kind, items in _blocks(text):
+            if kind == "quote":
+                q = self.bundle.quotation(items[0])
+                if q is not None:
+                    out.append(("quote", [[(q["text"], False)], [(q["reference"], False)]]))
+                continue
+            out.append((kind, [_segments(item, self.bundle, self.t) for item in items]))
+        return out
 
     def key_messages(self) -> list[tuple[str, list[list[tuple[str, bool]]]]]:
         """The written key messages, else one line per key figure (label: value, period)."""
@@ -1032,6 +1073,11 @@ class _Word:
 
     def narrative(self, blocks: Sequence[tuple[str, list[list[tuple[str, bool]]]]]) -> None:
         for kind, items in blocks:
+            if kind == "quote":
+                text, ref = ("".join(s for s, _f in segs) for segs in items)
+                self.doc.add_paragraph(_x(f"“{text}”"), style="Quote")
+                self.doc.add_paragraph(_x(f"— {ref}"))
+                continue
             for segs in items:
                 self.segments(segs, "List Bullet" if kind == "ul" else None)
 

@@ -281,6 +281,10 @@ class ReleaseBundle:
     #: the workspace's regions as a GeoJSON FeatureCollection (EPSG:4326, a ``code``
     #: property per feature); without it the regions are drawn as a ranked bar chart
     map_geometry: dict[str, Any] | None = None
+    #: redacted quotations of interview notes whose speakers agreed to be quoted, that the
+    #: narrative may cite as ``[[quote:EVQ-0003]]`` (a paragraph of its own):
+    #: [{"id", "text", "reference"}]
+    quotations: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not isinstance(self.release_id, str) or not self.release_id.strip():
@@ -325,6 +329,19 @@ class ReleaseBundle:
                 except (TypeError, ValueError) as exc:
                     raise ReportError(f"bundle {self.release_id}: {name} is not plain JSON "
                                       f"({exc})") from exc
+        quotes = list(self.quotations or [])
+        for q in quotes:
+            if not isinstance(q, Mapping) or not all(
+                    isinstance(q.get(k), str) and q.get(k, "").strip()
+                    for k in ("id", "text", "reference")):
+                raise ReportError(f"bundle {self.release_id}: a quotation needs non-empty "
+                                  f"'id', 'text' and 'reference' strings, not {q!r}")
+        ids = [q["id"] for q in quotes]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ReportError(f"bundle {self.release_id}: quotation id(s) {', '.join(dup)} "
+                              "appear more than once")
+        _set(self, "quotations", [dict(q) for q in quotes])
         if self.map_regions is not None:
             if not isinstance(self.map_regions, Mapping):
                 raise ReportError(f"bundle {self.release_id}: map_regions must map region "
@@ -344,6 +361,11 @@ class ReleaseBundle:
     def figure(self, key: str) -> KeyFigure | None:
         """The figure with this key, or None."""
         return next((f for f in self.figures if f.key == key), None)
+
+    def quotation(self, ident: str) -> dict[str, str] | None:
+        """The quotation with this id (``EVQ-0003``; case-insensitive), or None."""
+        want = ident.strip().upper()
+        return next((q for q in self.quotations if q["id"].upper() == want), None)
 
     @property
     def stamp(self) -> str:

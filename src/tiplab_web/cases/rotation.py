@@ -91,11 +91,19 @@ def rotate_keys(store: Any, old: Mapping[str, KeyRing], new: KeyRing, *,
         from tiplab_web.consultations.services import reseal_all
 
         voice = reseal_all(old, new)
+        # interview notes (qualitative evidence) and screened texts too
+        from tiplab_web.evidence.services import reseal_all as reseal_notes
+
+        notes = reseal_notes(old, new)
+        from tiplab_web.screening.services import reseal_all as reseal_screened
+
+        screened = reseal_screened(old, new)
         ImportBatch.objects.using(using).update(key_id=new.key_id)
         previous = sorted({k or current.key_id for _, k, _ in batches.values()})
         audit.record(None, AUDIT_ACTION, ("keys", new.key_id), old_key_id=current.key_id,
                      new_key_id=new.key_id, previous_key_ids=previous, records=records,
-                     rejects=rejects, batches=len(batches), anonymous_inputs=voice, by=by)
+                     rejects=rejects, batches=len(batches), anonymous_inputs=voice,
+                     interview_notes=notes, screened_texts=screened, by=by)
     return RotationCounts(records=records, rejects=rejects, batches=len(batches))
 
 

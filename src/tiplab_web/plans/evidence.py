@@ -23,7 +23,7 @@ from tiplab_web.core.access import organisation_of
 
 #: kinds offered in the picker, in its order
 KINDS = ("trend", "hotspot", "route", "profile", "estimate", "gap", "vulnerability",
-         "legal_gap")
+         "legal_gap", "theme", "quotation")
 MAX_CANDIDATES = 40
 
 
@@ -327,6 +327,73 @@ def _legal_candidates(user: Any) -> list[Candidate]:
     return out
 
 
+# --- qualitative evidence: coded themes and quotations of interview notes ----------------------
+
+
+def _notes_version(user: Any) -> str:
+    """The state of the organisation's coded notes: the newest coding and how many there are
+    (a theme count cited on one state is compared with today's)."""
+    from django.db.models import Count, Max
+
+    from tiplab_web.evidence.models import Coding
+
+    agg = Coding.objects.filter(note__organisation=organisation_of(user)) \
+        .aggregate(m=Max("pk"), n=Count("pk"))
+    return f"notes-{agg['m'] or 0}-{agg['n']}"
+
+
+def _theme_candidates(user: Any) -> list[Candidate]:
+    """Consented notes carrying each code; a count below the release threshold is not offered
+    to a role that may not read the notes in full (as on the themes page)."""
+    from tiplab_web.evidence import services as ev
+    from tiplab_web.evidence import themes
+
+    cb = ev.codebook(user)
+    version = _notes_version(user)
+    t, protect = themes.threshold(), themes.protected_for(user)
+    out = []
+    for code in cb.codes:
+        n = themes.theme_total(user, code.key)
+        if n == 0 or (protect and n < t):
+            continue
+        out.append(Candidate("theme", _("%(label)s: in %(n)s consented interview notes")
+                             % {"label": code.label, "n": n}, float(n), "interview notes",
+                             version, {"codebook": cb.content_hash()}, {"code": code.key},
+                             ref=f"evidence:theme:{code.key}", note=code.description))
+    out.sort(key=lambda c: -(c.value or 0))
+    if not out:
+        raise NoEvidence(_("No coded interview notes yet (Evidence › Notes)."))
+    return out
+
+
+def _theme_now(c: Citation, user: Any) -> float | None:
+    from tiplab_web.evidence import themes
+
+    n = themes.theme_total(user, str(c.selector.get("code", "")))
+    if n == 0 or (themes.protected_for(user) and n < themes.threshold()):
+        return None
+    return float(n)
+
+
+def _quotation_candidates(user: Any) -> list[Candidate]:
+    """Redacted quotations from notes whose speakers agreed to be quoted; cited by their id
+    (no figure: a quotation illustrates, it does not measure)."""
+    from tiplab_web.evidence import services as ev
+
+    version = _notes_version(user)
+    out = []
+    for q in ev.quotations_for(user).order_by("-number")[:MAX_CANDIDATES]:
+        d = ev.quotation_dict(q)
+        text = d["text"] if len(d["text"]) <= 160 else d["text"][:157] + "…"
+        out.append(Candidate("quotation", f"“{text}”", None, "", version,
+                             {"codes": d["codes"]}, {"quotation": d["id"]}, ref=d["id"],
+                             note=d["reference"]))
+    if not out:
+        raise NoEvidence(_("No quotations yet: quote a passage of a note whose speaker agreed "
+                           "to be quoted (Evidence › Notes)."))
+    return out
+
+
 def _legal_now(c: Citation, user: Any, memo: dict[Any, Any]) -> float | None:
     """The answer to the cited item in the latest assessment of the cited country."""
     from tiplab_web.assessment.models import LegalAssessment
@@ -370,6 +437,10 @@ def candidates(kind: str, user: Any, params: dict[str, Any] | None = None) -> li
             found = _vulnerability_candidates()
         elif kind == "legal_gap":
             found = _legal_candidates(user)
+        elif kind == "theme":
+            found = _theme_candidates(user)
+        elif kind == "quotation":
+            found = _quotation_candidates(user)
         else:
             raise NoEvidence(_("Unknown kind of evidence: %(k)s") % {"k": kind})
     except NoData as e:
@@ -423,6 +494,8 @@ def current_value(c: Citation, user: Any, memo: dict[Any, Any] | None = None
             return None if row is None else float(row["rank"])
         if c.kind == "legal_gap":
             return _legal_now(c, user, memo)
+        if c.kind == "theme":
+            return _theme_now(c, user)
     except (NoData, NoEvidence) as e:
         raise LookupError(str(e)) from e
     raise LookupError(f"{EVIDENCE_KINDS.get(c.kind, c.kind)} cannot be recomputed")
@@ -443,7 +516,7 @@ def state_stamp(user: Any) -> str:
         .aggregate(m=Max("updated_at"), n=Count("pk"))
     jobs = Job.objects.filter(status=Job.SUCCEEDED).aggregate(m=Max("finished_at"))
     record = EstimateOfRecord.objects.filter(organisation=org).aggregate(m=Max("pk"))
-    return f"{answers['m']}|{answers['n']}|{jobs['m']}|{record['m']}"
+    return f"{answers['m']}|{answers['n']}|{jobs['m']}|{record['m']}|{_notes_version(user)}"
 
 
 def data_version() -> str:

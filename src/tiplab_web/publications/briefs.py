@@ -103,7 +103,25 @@ def tokens(b: Brief) -> list[dict[str, Any]]:
                 out.append({"token": f"[[{f['key']}.{part}]]",
                             "label": f"{f.get('label', f['key'])} ({part})",
                             "value": f[part]})
+    for q in _quotations(b.version.release.organisation):
+        short = q["text"] if len(q["text"]) <= 90 else q["text"][:87] + "…"
+        out.append({"token": f"[[quote:{q['id']}]]", "label": f"“{short}”",
+                    "value": q["reference"], "quote": True})
     return out
+
+
+def _quotations(org: Any) -> list[dict[str, str]]:
+    """The organisation's quotations a brief may show: redacted excerpts of interview notes
+    whose speakers agreed to analysis and to quotation (``tiplab_web.evidence``); one whose
+    consent is withdrawn drops out of every brief rendered after."""
+    from tiplab_web.evidence import services as evidence
+    from tiplab_web.evidence.models import Quotation
+
+    qs = (Quotation.objects.filter(organisation=org, note__consent_quote=True,
+                                   note__consent_analysis=True)
+          .select_related("note").order_by("number"))
+    return [{"id": q.identifier, "text": q.text, "reference": evidence.quotation_reference(q)}
+            for q in qs]
 
 
 def render(b: Brief, fmt: str) -> bytes:
@@ -117,7 +135,8 @@ def render(b: Brief, fmt: str) -> bytes:
 
         sig = hashlib.sha256(json.dumps(
             [b.pk, b.kind, b.narrative, b.language, b.version.content_hash,
-             b.updated_at.isoformat() if b.updated_at else ""],
+             b.updated_at.isoformat() if b.updated_at else "",
+             _quotations(b.version.release.organisation)],
             sort_keys=True).encode()).hexdigest()
         key = f"tiplab:brief:{sig}"
         hit = cache.get(key)
@@ -200,6 +219,7 @@ def bundle_for(v: ReleaseVersion) -> Any:
         assessment=_assessment(v.release.organisation),
         scorecard=_scorecard(v.release.organisation),
         you_said_we_did=_you_said(v.release.organisation), map_regions=map_regions,
+        quotations=_quotations(v.release.organisation),
         map_geometry=_geometry() if map_regions else None)
 
 

@@ -550,3 +550,57 @@ def test_templates_take_every_fixed_word_from_texts() -> None:
                       path.read_text("utf-8"), flags=re.S)
         words = re.findall(r"[A-Za-z]{3,}", text)
         assert words == [], f"{path.name}: fixed words outside TEXTS: {words[:10]}"
+
+
+# --- quotations of interview notes ---------------------------------------------------------
+
+QUOTE = {"id": "EVQ-0003", "text": "He kept my passport in his office and said I owed him "
+         "for the travel.", "reference": "Interview note, survivor, North, 2023 (tiplab "
+         "evidence EVQ-0003)"}
+
+
+def _with_quote() -> ReleaseBundle:
+    import dataclasses
+
+    return dataclasses.replace(make_bundle(), quotations=[QUOTE])
+
+
+def test_a_quotation_is_cited_by_its_id_in_a_paragraph_of_its_own() -> None:
+    b = _with_quote()
+    assert check_narrative("Survivors told us how it began.\n\n[[quote:EVQ-0003]]\n", b) == []
+    # numbers inside the quotation are the speaker's words, not typed figures
+    [p] = check_narrative("[[quote:EVQ-0009]]", b)
+    assert "names no quotation" in p.message
+    assert "EVQ-0003" in p.message
+    [p] = check_narrative("As one survivor said, [[quote:EVQ-0003]].", b)
+    assert "a paragraph of its own" in p.message
+    [p] = check_narrative("[[quote:EVQ-0003]]", make_bundle())  # no quotation in the bundle
+    assert "quotations from notes whose speakers agreed to be quoted: none" in p.message
+
+
+def test_a_quotation_appears_with_its_reference_in_html_and_word() -> None:
+    import docx
+
+    b = _with_quote()
+    narrative = {"introduction": "What survivors told us.\n\n[[quote:EVQ-0003]]"}
+    html = unescape(render(b, kind="brief", fmt="html", narrative=narrative).decode())
+    block = re.search(r'<figure class="quote">(.*?)</figure>', html, re.S)
+    assert block is not None
+    assert QUOTE["text"] in block.group(1)
+    assert QUOTE["reference"] in block.group(1)
+    doc = docx.Document(io.BytesIO(render(b, kind="brief", fmt="docx", narrative=narrative)))
+    quoted = [p for p in doc.paragraphs if p.style is not None and p.style.name == "Quote"]
+    assert [p.text for p in quoted] == [f"“{QUOTE['text']}”"]
+    # consent withdrawn: the quotation is no longer in the bundle and is left out
+    html = render(make_bundle(), kind="brief", fmt="html",
+                  narrative={"introduction": "What survivors told us."}).decode()
+    assert 'class="quote"' not in html
+
+
+def test_quotations_are_checked_in_the_bundle() -> None:
+    import dataclasses
+
+    with pytest.raises(ReportError, match="non-empty 'id', 'text' and 'reference'"):
+        dataclasses.replace(make_bundle(), quotations=[{"id": "EVQ-1", "text": ""}])
+    with pytest.raises(ReportError, match="EVQ-0003 appear more than once"):
+        dataclasses.replace(make_bundle(), quotations=[QUOTE, QUOTE])

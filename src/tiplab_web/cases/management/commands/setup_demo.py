@@ -76,6 +76,25 @@ class Command(BaseCommand):
             self._legal_assessments()
             self._plan()
             self._engagement()
+            self._qualitative()
+
+    def _qualitative(self) -> None:
+        """Qualitative evidence: demo interview notes, coded by two coders, with the model's
+        suggestions; and screening of demo advertisements and case narratives (background
+        jobs: the model embeds a few thousand sentences)."""
+        from django.contrib.auth import get_user_model
+
+        from tiplab_web.evidence.models import Note
+        from tiplab_web.jobs.kernel import submit
+        from tiplab_web.screening.models import ScreeningBatch
+
+        analyst = get_user_model().objects.get(username="demo-analyst")
+        if not Note.objects.exists():
+            submit(analyst, "evidence.demo")
+            self.stdout.write("queued: the demo interview notes, their codes and suggestions")
+        if not ScreeningBatch.objects.exists():
+            submit(analyst, "screening.demo")
+            self.stdout.write("queued: screening of demo advertisements and case narratives")
 
     def _close_the_loop(self, agencies: list[str]) -> None:
         """Queue the demo's linkage of the six agencies and, once it is done, the estimate
