@@ -353,7 +353,16 @@ def test_narrative_items_link_to_their_case_record(client_as, world):
     assert "not among the imported records you may see" in body  # P-9 has no record
 
 
-def test_narratives_upload_uses_the_simulator_layout(client_as):
+def test_narratives_upload_uses_the_simulator_layout(client_as, monkeypatch):
+    from tiplab.qualitative import screen as core
+
+    real, units = core.screen, []
+
+    def spy(rows, suggester, **kw):
+        units.append(kw.get("unit"))
+        return real(rows, suggester, **kw)
+
+    monkeypatch.setattr(core, "screen", spy)
     data = csv_bytes([("police", "P-1", ADS[0][1]), ("ngo", "N-7", ADS[1][1])],
                      header=("source_agency", "record_id", "text"))
     r = _upload(client_as("analyst"), data, kind="case_narratives", id_column="",
@@ -363,6 +372,9 @@ def test_narratives_upload_uses_the_simulator_layout(client_as):
     assert batch.status == "done", batch.error
     assert sorted(batch.items.values_list("external_id", "source_agency", "record_id")) == [
         ("ngo:N-7", "ngo", "N-7"), ("police:P-1", "police", "P-1")]
+    assert units == ["sentences"]  # a narrative states several indicators: one per sentence
+    assert _upload(client_as("analyst"), csv_bytes(ADS)).status_code == 302
+    assert units[-1] == "text"  # an advertisement is scored as one text
 
 
 # -- demo ------------------------------------------------------------------------------------
