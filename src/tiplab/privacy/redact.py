@@ -36,7 +36,8 @@ from tiplab.errors import TiplabError
 if TYPE_CHECKING:
     import gettext
 
-__all__ = ["KINDS", "MASKS", "Finding", "Redaction", "RedactionError", "find", "redact"]
+__all__ = ["KINDS", "MASKS", "Finding", "Redaction", "RedactionError", "find", "mask",
+           "redact"]
 
 KINDS = ("name", "phone", "email", "address", "place", "document", "date", "account", "url",
          "handle")
@@ -112,7 +113,13 @@ def find(text: str, *, names: Iterable[str] = (), places: Iterable[str] = (),
 def redact(text: str, *, names: Iterable[str] = (), places: Iterable[str] = (),
            kinds: Collection[str] | None = None, language: str | None = None) -> Redaction:
     """``text`` with each finding of :func:`find` replaced by its mask (``[NAME]``, ...)."""
-    findings = find(text, names=names, places=places, kinds=kinds, language=language)
+    return mask(text, find(text, names=names, places=places, kinds=kinds, language=language))
+
+
+def mask(text: str, findings: Iterable[Finding]) -> Redaction:
+    """``text`` with each of ``findings`` (merged, in order of position, as :func:`find`
+    returns them) replaced by its mask."""
+    findings = tuple(findings)
     parts: list[str] = []
     pos = 0
     for f in findings:
@@ -120,7 +127,7 @@ def redact(text: str, *, names: Iterable[str] = (), places: Iterable[str] = (),
         parts.append(MASKS[f.kind])
         pos = f.end
     parts.append(text[pos:])
-    return Redaction(text="".join(parts), findings=tuple(findings))
+    return Redaction(text="".join(parts), findings=findings)
 
 
 # --------------------------------------------------------------------------- arguments

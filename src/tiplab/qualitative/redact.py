@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from tiplab.privacy.redact import MASKS, Finding, Redaction, find
+from tiplab.privacy.redact import MASKS, Finding, Redaction, find, mask
 from tiplab.privacy.redact import _merge as merge_findings
 from tiplab.qualitative.embed import Embedder, ModelUnavailable, default_embedder
 from tiplab.qualitative.segment import detect_language, sentences
@@ -222,11 +222,4 @@ def redact_note(text: str, *, names: Iterable[str] = (), places: Iterable[str] =
             extra = [m for m in model_findings(text)  # a place or phone stays what it is
                      if not any(f.start <= m.start and m.end <= f.end for f in other)]
             findings = merge_findings(text, [*findings, *extra])
-    parts: list[str] = []
-    pos = 0
-    for f in findings:
-        parts.append(text[pos:f.start])
-        parts.append(MASKS[f.kind])
-        pos = f.end
-    parts.append(text[pos:])
-    return Redaction(text="".join(parts), findings=tuple(findings))
+    return mask(text, findings)
