@@ -181,6 +181,7 @@ def ask_next(user: Any, limit: int = 20) -> list[Suggestion]:
     (``uncertainty_order`` over their confidences): deciding these teaches the classifier
     most."""
     import numpy as np
+
     from tiplab.qualitative.suggest import uncertainty_order
 
     org = organisation_of(user)
@@ -221,6 +222,7 @@ def _held_out(by_note: list[list[Any]], cb: Any, emb: Any, seed: int) -> dict[st
     """Train on three quarters of the notes, predict the rest, compare with the human codes
     (by note, so sentences of one interview are never on both sides)."""
     import numpy as np
+
     from tiplab.qualitative.agreement import cohen_kappa
     from tiplab.qualitative.evaluate import score
     from tiplab.qualitative.suggest import SuggestSettings, train

@@ -112,9 +112,9 @@ def import_notes(
     with handle_errors(as_json):
         _django()
         from django.db import transaction
-        from tiplab.qualitative.extract import extract
 
         from tiplab.errors import TiplabError
+        from tiplab.qualitative.extract import extract
         from tiplab_web.evidence import services
 
         user = _user(as_user, "evidence.manage")

@@ -81,9 +81,8 @@ def sha256(text: str) -> str:
 def redact(text: str, language: str | None = None) -> tuple[str, dict[str, int]]:
     """The redacted text (names, phones, addresses, documents and the workspace's places
     masked) and what was masked, by kind."""
-    from tiplab.qualitative.redact import redact_note
-
     from tiplab.qualitative import embed
+    from tiplab.qualitative.redact import redact_note
 
     r = redact_note(text, places=tuple(regions().values()), language=language or None,
                     use_model=embed.available())
