@@ -1,6 +1,6 @@
 """A plan measure cites qualitative evidence by reference: a coded theme's count of interview
 notes (flagged when more notes are coded) and a redacted quotation (by its id), never a
-number or a sentence typed by hand."""
+number or a sentence typed by hand; a quotation whose consent is withdrawn is flagged."""
 
 from __future__ import annotations
 
@@ -70,3 +70,9 @@ def test_cite_a_quotation_by_its_id(world, client_as):
     assert "tiplab evidence " + q.identifier in c.note
     assert ev.PHONE not in q.text  # redacted before it is cited
     assert "[PHONE]" in q.text
+    page = client.get(reverse("plans:detail", args=[plan.pk])).content.decode()
+    assert "no longer in the results" not in page
+    # the speaker withdraws consent to quotation: the plan says the quotation is gone
+    notes.update_note(analyst, note, consent_quote=False)
+    page = client.get(reverse("plans:detail", args=[plan.pk])).content.decode()
+    assert "no longer in the results" in page

@@ -934,6 +934,16 @@ def check_evidence(plan: Plan, current: CurrentValue, data_version: str, *,
     flags = []
     for _o, m in plan.measures():
         for c in m.evidence:
+            if c.kind == "quotation":  # no figure: only whether it may still be shown
+                try:
+                    now = current(c)
+                except LookupError:
+                    flags.append(EvidenceFlag(m.id, c, None, None, data_version,
+                                              "unavailable"))
+                    continue
+                flags.append(EvidenceFlag(m.id, c, None, now, data_version,
+                                          "gone" if now is None else "unchanged"))
+                continue
             if c.kind == "other" or c.value is None:
                 continue
             if c.data_version == data_version:

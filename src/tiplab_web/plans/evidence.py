@@ -496,6 +496,14 @@ def current_value(c: Citation, user: Any, memo: dict[Any, Any] | None = None
             return _legal_now(c, user, memo)
         if c.kind == "theme":
             return _theme_now(c, user)
+        if c.kind == "quotation":  # 1 while it may be shown (consent kept), else gone
+            from tiplab_web.evidence import services as ev
+
+            try:
+                ev.find_quotation(user, str(c.selector.get("quotation", c.ref)))
+            except ev.EvidenceError:
+                return None
+            return 1.0
     except (NoData, NoEvidence) as e:
         raise LookupError(str(e)) from e
     raise LookupError(f"{EVIDENCE_KINDS.get(c.kind, c.kind)} cannot be recomputed")
@@ -516,7 +524,12 @@ def state_stamp(user: Any) -> str:
         .aggregate(m=Max("updated_at"), n=Count("pk"))
     jobs = Job.objects.filter(status=Job.SUCCEEDED).aggregate(m=Max("finished_at"))
     record = EstimateOfRecord.objects.filter(organisation=org).aggregate(m=Max("pk"))
-    return f"{answers['m']}|{answers['n']}|{jobs['m']}|{record['m']}|{_notes_version(user)}"
+    from tiplab_web.evidence.models import Quotation
+
+    quotable = Quotation.objects.filter(organisation=org, note__consent_quote=True,
+                                        note__consent_analysis=True).count()
+    return (f"{answers['m']}|{answers['n']}|{jobs['m']}|{record['m']}|{_notes_version(user)}"
+            f"|{quotable}")
 
 
 def data_version() -> str:
