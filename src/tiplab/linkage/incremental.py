@@ -17,7 +17,16 @@ import pyarrow.compute as pc
 
 from tiplab.linkage.engine import Engine
 from tiplab.linkage.errors import LinkageError
-from tiplab.linkage.link import finish, prepare, select_pair_columns, with_pair_keys
+from tiplab.linkage.link import (
+    complete_pairs,
+    components_to_complete,
+    finish,
+    pair_keys,
+    prepare,
+    select_pair_columns,
+    with_constraints,
+    with_pair_keys,
+)
 from tiplab.linkage.persons import person_table
 from tiplab.linkage.result import LinkResult
 from tiplab.linkage.roles import LinkInput
@@ -114,12 +123,27 @@ def link_incremental(
                 select_pair_columns(engine.to_arrow(within)),
             ]
         )
+        records = pa.concat_tables([previous.records, rec_new], promote_options="default")
+        standardised = pa.concat_tables([previous.standardised, cmp_new])
+        new_pairs = with_pair_keys(with_constraints(new_pairs, standardised, mode), records)
+        old_pairs = previous.pairs
+        if "constraint" not in old_pairs.column_names:  # a run from before the constraints
+            old_pairs = with_constraints(old_pairs, standardised, mode)
+        pairs = pa.concat_tables([old_pairs, new_pairs.cast(old_pairs.schema)])
+        # complete the components the new records joined (the others are complete already)
+        n = records.num_rows
+        cid = components_to_complete(
+            records, pairs, standardised, previous.threshold.threshold, previous.decisions,
+            touching=np.arange(previous.n_records, n),
+        )
+        if (cid >= 0).any():
+            extra = complete_pairs(engine, previous.model, standardised, cid, pair_keys(pairs, n))
+            if extra.num_rows:
+                extra = with_pair_keys(with_constraints(extra, standardised, mode), records)
+                pairs = pa.concat_tables([pairs, extra.cast(pairs.schema)])
     finally:
         engine.close()
     t1 = time.perf_counter()
-    records = pa.concat_tables([previous.records, rec_new], promote_options="default")
-    new_pairs = with_pair_keys(new_pairs, records)
-    pairs = pa.concat_tables([previous.pairs, new_pairs.cast(previous.pairs.schema)])
     prev_pid = pa.concat_arrays(
         [
             previous.clusters.column("person_id").combine_chunks(),
@@ -134,7 +158,6 @@ def link_incremental(
         "cluster": time.perf_counter() - t1,
         "total": time.perf_counter() - t0,
     }
-    standardised = pa.concat_tables([previous.standardised, cmp_new])
     assert np.array_equal(records.column("unique_id").to_numpy(), np.arange(records.num_rows))
     return LinkResult(
         records=records,

@@ -17,7 +17,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tiplab.linkage import model as mdl
-from tiplab.linkage.cluster import Conflict, cluster_pairs
+from tiplab.linkage.cluster import (
+    MAX_COMPONENT,
+    Conflict,
+    Hierarchy,
+    _capped_components,
+    _merge_decisions,
+)
 from tiplab.linkage.encode import BF_FIELDS, FORMAT, HASH_FIELDS
 from tiplab.linkage.engine import Engine
 from tiplab.linkage.errors import EncodingError, LinkageError
@@ -145,6 +151,7 @@ def prepare(
     table = pa.concat_tables(parts, promote_options="default")
     if not encoded:
         table = table.append_column("name_key", name_key(table))
+        table = with_block_windows(table)
     n = table.num_rows
     table = table.append_column("unique_id", pa.array(np.arange(start_uid, start_uid + n)))
     rec_cols = ["unique_id", "source", "record_id"] + [
@@ -154,8 +161,24 @@ def prepare(
     cmp_cols = ["unique_id"] + [
         c for c in table.column_names if c not in rec_cols and c != "record_id"
     ]
-    compare = table.select(cmp_cols)
+    # the agency takes part in the model when there are several (same agency = a
+    # re-registration, rare for a person; see model.agency_comparison) and in the cluster
+    # constraints
+    compare = table.select(cmp_cols).append_column("agency", table.column("source"))
     return records, compare, "encoded" if encoded else "clear", meta
+
+
+def with_block_windows(table: pa.Table) -> pa.Table:
+    """Add ``reg_w180a``/``reg_w180b``: the 180-day window number of the registration date on
+    two grids offset by 90 days (equality keys for the blocking rules' time window; see
+    :func:`tiplab.linkage.model.blocking_rules`). Null where the date is."""
+    if "reg_day" not in table.column_names:
+        return table
+    day = pc.cast(table.column("reg_day").combine_chunks(), pa.int64())
+    for g, shift in (("a", 0), ("b", 90)):
+        num = pc.floor(pc.divide(pc.cast(pc.add(day, shift), pa.float64()), 180.0))
+        table = table.append_column(f"reg_w180{g}", pc.cast(num, pa.int64()))
+    return table
 
 
 def name_key(table: pa.Table) -> pa.Array:
@@ -177,6 +200,8 @@ def present_columns(compare: pa.Table) -> set[str]:
         for c in compare.column_names
         if c != "unique_id" and compare.column(c).null_count < compare.num_rows
     }
+    if "agency" in out and pc.count_distinct(compare.column("agency")).as_py() < 2:
+        out.discard("agency")  # one agency: the comparison would have a single level
     if "by_lo" in out:
         from_age = pc.and_(
             pc.is_null(compare.column("dob_year")), pc.is_valid(compare.column("by_lo"))
@@ -382,24 +407,45 @@ def resolve_decisions(
     return (a[is_match], b[is_match]), (a[~is_match], b[~is_match])
 
 
+def cannot_link(pairs: pa.Table) -> np.ndarray:
+    """The pairs a constraint forbids to end in one cluster (``constraint`` not null)."""
+    if "constraint" not in pairs.column_names:
+        return np.zeros(pairs.num_rows, bool)
+    return np.asarray(pc.is_valid(pairs.column("constraint")).to_numpy(zero_copy_only=False))
+
+
+def hierarchy(
+    records: pa.Table, pairs: pa.Table, base: float, decisions: pa.Table | None = None
+) -> Hierarchy:
+    """The average-linkage hierarchy of the scored pairs at threshold ``base`` and above."""
+    fm, fn = resolve_decisions(decisions, records)
+    return Hierarchy(
+        records.num_rows,
+        pairs.column("unique_id_l").to_numpy(),
+        pairs.column("unique_id_r").to_numpy(),
+        pairs.column("match_probability").to_numpy(),
+        base,
+        cannot=cannot_link(pairs),
+        forced_match=fm,
+        forced_nonmatch=fn,
+    )
+
+
 def finish(
     records: pa.Table,
     pairs: pa.Table,
     threshold: float,
     decisions: pa.Table | None = None,
     previous: pa.Array | None = None,
+    tree: Hierarchy | None = None,
 ) -> tuple[pa.Table, pa.Table, list[Conflict], list[dict[str, object]]]:
-    """Cluster, assign person ids, build the clusters and person tables."""
-    fm, fn = resolve_decisions(decisions, records)
-    labels, conflicts = cluster_pairs(
-        records.num_rows,
-        pairs.column("unique_id_l").to_numpy(),
-        pairs.column("unique_id_r").to_numpy(),
-        pairs.column("match_probability").to_numpy(),
-        threshold,
-        forced_match=fm,
-        forced_nonmatch=fn,
-    )
+    """Cluster (see :mod:`.cluster`), assign person ids, build the clusters and person
+    tables. ``tree``: a hierarchy already built at or below ``threshold`` with the same
+    decisions."""
+    if tree is None:
+        tree = hierarchy(records, pairs, threshold, decisions)
+    labels = tree.cut(threshold)
+    conflicts = tree.conflicts(labels)
     pid, merges = assign_person_ids(records, labels, previous)
     clusters = pa.table(
         {
@@ -410,6 +456,127 @@ def finish(
     )
     persons = person_table(records, pid)
     return clusters, persons, conflicts, merges
+
+
+# -- constraints and completed components ---------------------------------------------------
+CONSTRAINT_DOCUMENT = "same agency, different document numbers"
+CONSTRAINT_BIRTH_DATE = "same agency, incompatible birth dates"
+
+
+def constraints(left: np.ndarray, right: np.ndarray, compare: pa.Table, mode: str) -> pa.Array:
+    """For each pair, why its two records cannot be one person (null when they can).
+
+    Two records of the **same agency** are not one person when both carry a document number
+    and the numbers differ (clear text: by more than one character, a typing slip), or both
+    carry a full birth date and the dates differ by more than a day/month swap or one digit.
+    Across agencies a person's records may carry different documents (a passport at the
+    border, a national ID at the police), so no constraint applies there. The clustering
+    lets a pair whose own probability reaches ``cluster.CONSTRAINT_OVERRIDE`` stay linkable.
+    """
+    names = set(compare.column_names)
+    if "agency" not in names or len(left) == 0:
+        return pa.nulls(len(left), pa.string())
+    cols = {}
+    for c in ("agency", "doc", "dob", "dob_swap"):
+        if c in names:
+            arr = compare.column(c).combine_chunks()
+            cols[f"{c}_l"] = arr.take(pa.array(left))
+            cols[f"{c}_r"] = arr.take(pa.array(right))
+    t = pa.table(cols)
+    near = "levenshtein({a}_l, {a}_r) <= 1" if mode == "clear" else "false"
+    doc = (
+        f"(doc_l IS NOT NULL AND doc_r IS NOT NULL AND doc_l <> doc_r "
+        f"AND NOT ({near.format(a='doc')}))"
+        if "doc_l" in cols
+        else "false"
+    )
+    dob = (
+        "(dob_l IS NOT NULL AND dob_r IS NOT NULL AND dob_l <> dob_r "
+        "AND coalesce(dob_swap_l <> dob_r, true) "
+        f"AND NOT ({near.format(a='dob')}))"
+        if "dob_l" in cols and "dob_swap_l" in cols
+        else "false"
+    )
+    con = duckdb.connect()
+    try:
+        con.register("t", t)
+        out = con.sql(f"""
+            SELECT CASE WHEN agency_l IS NULL OR agency_r IS NULL OR agency_l <> agency_r
+                        THEN NULL
+                        WHEN {doc} THEN '{CONSTRAINT_DOCUMENT}'
+                        WHEN {dob} THEN '{CONSTRAINT_BIRTH_DATE}' END AS c
+            FROM t
+        """).to_arrow_table()
+    finally:
+        con.close()
+    return out.column("c").combine_chunks().cast(pa.string())
+
+
+def with_constraints(pairs: pa.Table, compare: pa.Table, mode: str) -> pa.Table:
+    c = constraints(
+        pairs.column("unique_id_l").to_numpy(), pairs.column("unique_id_r").to_numpy(),
+        compare, mode,
+    )
+    if "constraint" in pairs.column_names:
+        return pairs.set_column(pairs.column_names.index("constraint"), "constraint", c)
+    return pairs.append_column("constraint", c)
+
+
+def complete_pairs(
+    engine: Engine, model: dict[str, Any], compare: pa.Table, labels: np.ndarray,
+    scored: np.ndarray,
+) -> pa.Table:
+    """Score every pair of records inside each component of ``labels`` (≥ 3 records; -1 =
+    leave out) that is not already in ``scored`` (keys ``min*n + max``), with the trained
+    ``model``: the blocking rule becomes "same component". The term frequencies are those of
+    the whole ``compare`` table, as in the main scoring."""
+    from splink import Linker
+
+    n = compare.num_rows
+    cid = np.asarray(labels, dtype=np.int64)
+    cid_arr = pa.array(cid, mask=cid < 0)
+    sdf = engine.register(compare.append_column("_cid", cid_arr), "components")
+    m = json.loads(json.dumps(model))
+    m["blocking_rules_to_generate_predictions"] = [
+        {"blocking_rule": "l._cid = r._cid", "sql_dialect": engine.kind}
+    ]
+    linker = Linker(sdf, m)
+    out = select_pair_columns(engine.to_arrow(linker.inference.predict()))
+    keys = np.minimum(out.column("unique_id_l").to_numpy(), out.column("unique_id_r").to_numpy()) \
+        * np.int64(n) + np.maximum(out.column("unique_id_l").to_numpy(),
+                                   out.column("unique_id_r").to_numpy())
+    return out.filter(pa.array(~np.isin(keys, scored)))
+
+
+def components_to_complete(
+    records: pa.Table, pairs: pa.Table, compare: pa.Table, base: float,
+    decisions: pa.Table | None, touching: np.ndarray | None = None,
+) -> np.ndarray:
+    """Component label per record at ``base`` (-1 for records in components of fewer than
+    three, whose pairs are all scored already, or not ``touching`` the given records)."""
+    fm, fn = resolve_decisions(decisions, records)
+    n = records.num_rows
+    p = _merge_decisions(
+        n, pairs.column("unique_id_l").to_numpy().astype(np.int64),
+        pairs.column("unique_id_r").to_numpy().astype(np.int64),
+        pairs.column("match_probability").to_numpy().astype(np.float64),
+        cannot_link(pairs), fm, fn,
+    )
+    labels = _capped_components(n, p, base, MAX_COMPONENT)
+    sizes = np.bincount(labels) if n else np.zeros(0, np.int64)
+    keep = sizes[labels] >= 3 if n else np.zeros(0, bool)
+    if touching is not None:
+        wanted = np.zeros(len(sizes), bool)
+        wanted[labels[touching]] = True
+        keep &= wanted[labels]
+    return np.where(keep, labels, -1)
+
+
+def pair_keys(pairs: pa.Table, n: int) -> np.ndarray:
+    a = pairs.column("unique_id_l").to_numpy().astype(np.int64)
+    b = pairs.column("unique_id_r").to_numpy().astype(np.int64)
+    out: np.ndarray = np.minimum(a, b) * np.int64(n) + np.maximum(a, b)
+    return out
 
 
 def link(
@@ -456,24 +623,38 @@ def link(
         timings["train"] = time.perf_counter() - t1
         t2 = time.perf_counter()
         pairs = score(engine, linker, threshold=settings.min_pair_probability)
-        timings["predict"] = time.perf_counter() - t2
         model = linker.misc.save_model_to_json()
+        timings["predict"] = time.perf_counter() - t2
+        # complete the components: score the pairs inside each component that no blocking
+        # rule produced, so the clustering sees every pair of a would-be person
+        t3 = time.perf_counter()
+        pairs = with_constraints(pairs, compare, mode)
+        base = min([*settings.threshold_grid, *([settings.threshold] if settings.threshold
+                                                 else [])])
+        cid = components_to_complete(records, pairs, compare, base, decisions)
+        if (cid >= 0).any():
+            extra = complete_pairs(engine, model, compare, cid,
+                                   pair_keys(pairs, records.num_rows))
+            if extra.num_rows:
+                extra = with_constraints(extra, compare, mode)
+                pairs = pa.concat_tables([pairs, extra.cast(pairs.schema)])
+            log.info("completed components: %d more pairs scored", extra.num_rows)
+        timings["complete"] = time.perf_counter() - t3
     finally:
         engine.close()
-    t3 = time.perf_counter()
+    t4 = time.perf_counter()
     pairs = with_pair_keys(pairs, records)
+    tree = hierarchy(records, pairs, base, decisions)
     choice = choose_threshold(
         pairs.column("match_probability").to_numpy(),
         settings.threshold_grid,
         settings.threshold,
-        edges=(
-            records.num_rows,
-            pairs.column("unique_id_l").to_numpy(),
-            pairs.column("unique_id_r").to_numpy(),
-        ),
+        tree=tree,
     )
-    clusters, persons, conflicts, merges = finish(records, pairs, choice.threshold, decisions)
-    timings["cluster"] = time.perf_counter() - t3
+    clusters, persons, conflicts, merges = finish(
+        records, pairs, choice.threshold, decisions, tree=tree
+    )
+    timings["cluster"] = time.perf_counter() - t4
     timings["total"] = time.perf_counter() - t0
     return LinkResult(
         records=records,

@@ -58,7 +58,7 @@ class LinkSettings(BaseModel):
     )
     seed: int = 42
     threshold_grid: list[float] = Field(
-        default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.99, 0.995, 0.999]
+        default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
     )
     spark_master: str = "local[2]"
     spark_shuffle_partitions: int = 8

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tiplab.linkage.cluster import components
+from tiplab.linkage.cluster import UNSCORED_P, Hierarchy, components
 
 Edges = tuple[int, npt.ArrayLike, npt.ArrayLike]
 
@@ -203,11 +203,40 @@ def cluster_tradeoff(
     return out
 
 
+def hierarchy_tradeoff(tree: Hierarchy, grid: list[float]) -> list[ThresholdPoint]:
+    """The estimated trade-off of the clusters the average-linkage ``tree`` gives at each
+    threshold of ``grid`` (all at or above the tree's base).
+
+    The components were completed (every pair inside scored), so the expected true matches
+    among a threshold's linked pairs are the sum of their own probabilities; a pair inside a
+    cluster that was never scored (a reviewer's match joined two components) counts with
+    :data:`~tiplab.linkage.cluster.UNSCORED_P`. Recall: the probability mass of the scored
+    pairs that end inside a cluster over that of all scored pairs.
+    """
+    pairs = tree.pairs
+    p = np.where(pairs.cannot & ~pairs.forced, 0.0, pairs.prob)
+    total = float(p.sum())
+    out = []
+    for t in sorted(grid):
+        labels = tree.cut(t)
+        sizes = np.bincount(labels) if len(labels) else np.zeros(0, np.int64)
+        k = int((sizes * (sizes - 1) // 2).sum())
+        inside = labels[pairs.left] == labels[pairs.right]
+        found = float(p[inside].sum())
+        exp = found + (k - int(inside.sum())) * UNSCORED_P
+        prec = exp / k if k else 1.0
+        rec = found / total if total > 0 else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec > 0 else 0.0
+        out.append(ThresholdPoint(float(t), k, exp, prec, rec, f1))
+    return out
+
+
 def choose_threshold(
     probabilities: npt.ArrayLike,
     grid: list[float],
     user_threshold: float | None = None,
     edges: Edges | None = None,
+    tree: Hierarchy | None = None,
 ) -> ThresholdChoice:
     """The user's threshold, or the grid value with the highest estimated F1.
 
@@ -219,11 +248,13 @@ def choose_threshold(
     and the review queue catches missed links below the threshold.
     """
     grid = sorted(set(grid) | ({user_threshold} if user_threshold is not None else set()))
-    points = (
-        tradeoff(probabilities, grid)
-        if edges is None
-        else cluster_tradeoff(probabilities, edges, grid)
-    )
+    if tree is not None:
+        grid = [t for t in grid if t >= tree.base - 1e-12]
+        points = hierarchy_tradeoff(tree, grid)
+    elif edges is not None:
+        points = cluster_tradeoff(probabilities, edges, grid)
+    else:
+        points = tradeoff(probabilities, grid)
     if user_threshold is not None:
         pt = next(p for p in points if p.threshold == user_threshold)
         return ThresholdChoice(

@@ -109,7 +109,30 @@ def test_cluster_recall_stays_a_fraction_and_falls_with_the_threshold() -> None:
     for a, b, q in zip(left, right, p, strict=True):
         if q >= 0.5:
             parent[find(int(a))] = find(int(b))
-    inside = sum(q for a, b, q in zip(left, right, p, strict=True)
-                 if find(int(a)) == find(int(b)))
+    inside = sum(q for a, b, q in zip(left, right, p, strict=True) if find(int(a)) == find(int(b)))
     assert pts[2].recall == pytest.approx(inside / p.sum())
     assert pts[2].expected_matches >= inside  # plus the unscored pairs the clusters imply
+
+
+def test_hierarchy_tradeoff_is_the_quality_of_the_clusters_it_makes() -> None:
+    # records 0-1-2 complete: 0-1 0.99, 1-2 0.9, 0-2 0.3; records 3-4 one pair at 0.6
+    from tiplab.linkage.cluster import Hierarchy
+    from tiplab.linkage.threshold import hierarchy_tradeoff
+
+    left, right, p = [0, 1, 0, 3], [1, 2, 2, 4], [0.99, 0.9, 0.3, 0.6]
+    tree = Hierarchy(5, left, right, p, 0.5)
+    pts = {x.threshold: x for x in hierarchy_tradeoff(tree, [0.5, 0.7, 0.95])}
+    # 0.5: {0,1,2} joins (mean of 0.9 and 0.3 = 0.6 >= 0.5) and {3,4}: 4 pairs
+    assert pts[0.5].pairs == 4
+    assert pts[0.5].expected_matches == pytest.approx(0.99 + 0.9 + 0.3 + 0.6)
+    assert pts[0.5].recall == pytest.approx(1.0)
+    # 0.7: record 2 leaves (mean 0.6 < 0.7), {3,4} splits: only 0-1
+    assert pts[0.7].pairs == 1
+    assert pts[0.7].precision == pytest.approx(0.99)
+    assert pts[0.7].recall == pytest.approx(0.99 / 2.79)
+    assert pts[0.95].pairs == 1
+    # the chooser uses the clusters: the threshold it picks is one of the grid's
+    choice = choose_threshold(p, [0.5, 0.7, 0.95], tree=tree)
+    assert choice.threshold in (0.5, 0.7, 0.95)
+    assert choice.point() is not None
+    assert choice.point().pairs in (1, 4)
