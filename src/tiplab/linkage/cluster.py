@@ -190,7 +190,11 @@ class Hierarchy:
         forced_match: tuple[IntArray, IntArray] | None = None,
         forced_nonmatch: tuple[IntArray, IntArray] | None = None,
         max_size: int = MAX_COMPONENT,
+        method: str = "average",
     ) -> None:
+        if method not in ("average", "single"):
+            raise ValueError(f"unknown clustering method {method!r}; use average or single")
+        self.method = method
         self.n = n
         self.base = float(base)
         l_ = np.asarray(left, dtype=np.int64)
@@ -255,7 +259,7 @@ class Hierarchy:
             ml, mr, mh = [], [], []
             for c in big_comps.tolist():
                 kc = int(k[c])
-                z = linkage(dist[coff[c]:coff[c + 1]], method="average")
+                z = linkage(dist[coff[c] : coff[c + 1]], method=self.method)
                 nodes = members[starts[c]:starts[c] + kc]
                 rep = np.empty(2 * kc - 1, np.int64)
                 rep[:kc] = nodes
@@ -308,11 +312,15 @@ def cluster_pairs(
     forced_match: tuple[IntArray, IntArray] | None = None,
     forced_nonmatch: tuple[IntArray, IntArray] | None = None,
     cannot: npt.ArrayLike | None = None,
+    method: str = "average",
 ) -> tuple[IntArray, list[Conflict]]:
-    """Labels for records 0..n-1 from pairs (left, right, prob) at ``threshold``."""
+    """Labels for records 0..n-1 from pairs (left, right, prob) at ``threshold``.
+
+    ``method="single"`` gives the connected components of the linkable pairs at the
+    threshold (single linkage on a complete component is exactly that)."""
     h = Hierarchy(
         n, left, right, prob, threshold, cannot=cannot,
-        forced_match=forced_match, forced_nonmatch=forced_nonmatch,
+        forced_match=forced_match, forced_nonmatch=forced_nonmatch, method=method,
     )
     labels = h.cut(threshold)
     return labels, h.conflicts(labels)

@@ -125,10 +125,11 @@ def link_incremental(
         )
         records = pa.concat_tables([previous.records, rec_new], promote_options="default")
         standardised = pa.concat_tables([previous.standardised, cmp_new])
-        new_pairs = with_pair_keys(with_constraints(new_pairs, standardised, mode), records)
+        checks = settings.constraints
+        new_pairs = with_pair_keys(with_constraints(new_pairs, standardised, mode, checks), records)
         old_pairs = previous.pairs
         if "constraint" not in old_pairs.column_names:  # a run from before the constraints
-            old_pairs = with_constraints(old_pairs, standardised, mode)
+            old_pairs = with_constraints(old_pairs, standardised, mode, checks)
         pairs = pa.concat_tables([old_pairs, new_pairs.cast(old_pairs.schema)])
         # complete the components the new records joined (the others are complete already)
         n = records.num_rows
@@ -139,7 +140,7 @@ def link_incremental(
         if (cid >= 0).any():
             extra = complete_pairs(engine, previous.model, standardised, cid, pair_keys(pairs, n))
             if extra.num_rows:
-                extra = with_pair_keys(with_constraints(extra, standardised, mode), records)
+                extra = with_pair_keys(with_constraints(extra, standardised, mode, checks), records)
                 pairs = pa.concat_tables([pairs, extra.cast(pairs.schema)])
     finally:
         engine.close()
@@ -151,7 +152,8 @@ def link_incremental(
         ]
     )
     clusters, persons, conflicts, merges = finish(
-        records, pairs, previous.threshold.threshold, previous.decisions, prev_pid
+        records, pairs, previous.threshold.threshold, previous.decisions, prev_pid,
+        settings=settings,
     )
     timings = {
         "score_new": t1 - t0,

@@ -415,7 +415,11 @@ def cannot_link(pairs: pa.Table) -> np.ndarray:
 
 
 def hierarchy(
-    records: pa.Table, pairs: pa.Table, base: float, decisions: pa.Table | None = None
+    records: pa.Table,
+    pairs: pa.Table,
+    base: float,
+    decisions: pa.Table | None = None,
+    settings: LinkSettings | None = None,
 ) -> Hierarchy:
     """The average-linkage hierarchy of the scored pairs at threshold ``base`` and above."""
     fm, fn = resolve_decisions(decisions, records)
@@ -428,6 +432,8 @@ def hierarchy(
         cannot=cannot_link(pairs),
         forced_match=fm,
         forced_nonmatch=fn,
+        method="single" if settings is not None and settings.clustering == "components"
+        else "average",
     )
 
 
@@ -438,12 +444,13 @@ def finish(
     decisions: pa.Table | None = None,
     previous: pa.Array | None = None,
     tree: Hierarchy | None = None,
+    settings: LinkSettings | None = None,
 ) -> tuple[pa.Table, pa.Table, list[Conflict], list[dict[str, object]]]:
     """Cluster (see :mod:`.cluster`), assign person ids, build the clusters and person
     tables. ``tree``: a hierarchy already built at or below ``threshold`` with the same
     decisions."""
     if tree is None:
-        tree = hierarchy(records, pairs, threshold, decisions)
+        tree = hierarchy(records, pairs, threshold, decisions, settings)
     labels = tree.cut(threshold)
     conflicts = tree.conflicts(labels)
     pid, merges = assign_person_ids(records, labels, previous)
@@ -512,10 +519,19 @@ def constraints(left: np.ndarray, right: np.ndarray, compare: pa.Table, mode: st
     return out.column("c").combine_chunks().cast(pa.string())
 
 
-def with_constraints(pairs: pa.Table, compare: pa.Table, mode: str) -> pa.Table:
-    c = constraints(
-        pairs.column("unique_id_l").to_numpy(), pairs.column("unique_id_r").to_numpy(),
-        compare, mode,
+def with_constraints(
+    pairs: pa.Table, compare: pa.Table, mode: str, enabled: bool = True
+) -> pa.Table:
+    """``pairs`` with the ``constraint`` column (all null when ``enabled`` is false)."""
+    c = (
+        constraints(
+            pairs.column("unique_id_l").to_numpy(),
+            pairs.column("unique_id_r").to_numpy(),
+            compare,
+            mode,
+        )
+        if enabled
+        else pa.nulls(pairs.num_rows, pa.string())
     )
     if "constraint" in pairs.column_names:
         return pairs.set_column(pairs.column_names.index("constraint"), "constraint", c)
@@ -610,6 +626,8 @@ def link(
     records, compare, mode, _meta = prepare(inputs)
     timings["prepare"] = time.perf_counter() - t0
     present = present_columns(compare)
+    if not settings.agency_comparison:
+        present.discard("agency")
     log.info("linking %d records (%s) from %d inputs", records.num_rows, mode, len(inputs))
     engine = Engine(settings)
     try:
@@ -628,7 +646,7 @@ def link(
         # complete the components: score the pairs inside each component that no blocking
         # rule produced, so the clustering sees every pair of a would-be person
         t3 = time.perf_counter()
-        pairs = with_constraints(pairs, compare, mode)
+        pairs = with_constraints(pairs, compare, mode, settings.constraints)
         base = min([*settings.threshold_grid, *([settings.threshold] if settings.threshold
                                                  else [])])
         cid = components_to_complete(records, pairs, compare, base, decisions)
@@ -636,7 +654,7 @@ def link(
             extra = complete_pairs(engine, model, compare, cid,
                                    pair_keys(pairs, records.num_rows))
             if extra.num_rows:
-                extra = with_constraints(extra, compare, mode)
+                extra = with_constraints(extra, compare, mode, settings.constraints)
                 pairs = pa.concat_tables([pairs, extra.cast(pairs.schema)])
             log.info("completed components: %d more pairs scored", extra.num_rows)
         timings["complete"] = time.perf_counter() - t3
@@ -644,7 +662,7 @@ def link(
         engine.close()
     t4 = time.perf_counter()
     pairs = with_pair_keys(pairs, records)
-    tree = hierarchy(records, pairs, base, decisions)
+    tree = hierarchy(records, pairs, base, decisions, settings)
     choice = choose_threshold(
         pairs.column("match_probability").to_numpy(),
         settings.threshold_grid,

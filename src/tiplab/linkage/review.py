@@ -94,7 +94,8 @@ def apply_decisions(result: LinkResult, decisions: pa.Table) -> LinkResult:
         else pa.concat_tables([old.select(DECISION_SCHEMA.names).cast(DECISION_SCHEMA), new])
     )
     clusters, persons, conflicts, _ = finish(
-        result.records, result.pairs, result.threshold.threshold, allp
+        result.records, result.pairs, result.threshold.threshold, allp,
+        settings=result.settings,
     )
     return dataclasses.replace(
         result, clusters=clusters, persons=persons, conflicts=conflicts, decisions=allp

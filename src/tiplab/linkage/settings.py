@@ -60,6 +60,21 @@ class LinkSettings(BaseModel):
     threshold_grid: list[float] = Field(
         default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99]
     )
+    clustering: Literal["average", "components"] = Field(
+        "average",
+        description="average: average linkage inside completed components (weak bridges are "
+        "cut); components: connected components of the pairs above the threshold (the "
+        "method before average linkage, kept for comparison).",
+    )
+    constraints: bool = Field(
+        True,
+        description="Two records of one agency with different document numbers or "
+        "incompatible birth dates are never one person (unless their own probability "
+        "reaches 0.99 or a reviewer says match).",
+    )
+    agency_comparison: bool = Field(
+        True, description="Compare whether two records come from the same agency."
+    )
     spark_master: str = "local[2]"
     spark_shuffle_partitions: int = 8
 
