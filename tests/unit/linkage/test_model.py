@@ -67,13 +67,22 @@ def test_age_registration_and_region_comparisons() -> None:
     # the age level comes after every birth-date level, just before "other"
     assert dob_labels[-2:] == ["Birth year agrees with an age", "All other comparisons"]
     reg = [lv["sql_condition"] for lv in comps["registered"]["comparison_levels"]]
-    assert reg[1] == "abs(reg_day_l - reg_day_r) <= 30"
+    # days apart, finest first (most records of one episode are days apart)
+    assert reg[1:7] == [f"abs(reg_day_l - reg_day_r) <= {d}" for d in (3, 7, 14, 30, 180, 730)]
     assert "region" in comps
     rules = blocking_rules(cols)
     assert (
         "l.family_ph = r.family_ph AND l.region = r.region AND abs(l.reg_day - r.reg_day) <= 90"
         in rules
     )
+    # with the 180-day window numbers (link.prepare adds them) the time window becomes an
+    # equality join on either grid, the 90-day filter unchanged
+    windowed = blocking_rules(cols | {"reg_w180a", "reg_w180b"})
+    for g in "ab":
+        assert (
+            f"l.family_ph = r.family_ph AND l.region = r.region AND l.reg_w180{g} = r.reg_w180{g} "
+            "AND abs(l.reg_day - r.reg_day) <= 90"
+        ) in windowed
     enc = {
         "given_pc",
         "family_pc",
