@@ -355,10 +355,21 @@ def blocking_rules(present: Iterable[str]) -> list[str]:
     """
     cols = set(present)
     rules = []
+    # Both name sounds alone made the largest blocks: 142 million candidate pairs at a
+    # million victims (one block of 3,570 records), for 1.1% of the true pairs that no other
+    # rule finds, of which a quarter end up linked. With the citizenship as well: 33 million,
+    # and 0.15% of the true pairs lost (simulated country, 200k victims, seed 7). When the
+    # region and registration date are there, the window rules below reach the rest.
+    both_names = (
+        ("given_ph", "family_ph", "citizenship")
+        if {"citizenship", "region", "reg_day"} <= cols
+        or {"citizenship", "region", "reg_w180a"} <= cols
+        else ("given_ph", "family_ph")
+    )
     for combo in (
         ("family_ph", "dob_year"),
         ("given_ph", "dob_ym"),
-        ("given_ph", "family_ph"),
+        both_names,
         ("phone8",),
         ("doc",),
         ("dob", "citizenship"),
