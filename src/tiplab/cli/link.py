@@ -17,6 +17,12 @@ LINK_HELP = """Link records of several agency exports (CSV, Parquet, XLSX) into 
 
   tiplab link evaluate DIR --truth TRUTH.csv [--json]   (quality against known truth)
 
+  tiplab link sample DIR --out SAMPLE.csv [--size 200] [--seed 1]   (a stratified sample of
+  pairs for reviewers to label: match, non-match or unsure in the label column)
+
+  tiplab link estimate SAMPLE.csv [--json]   (precision and recall with intervals from the
+  labelled sample)
+
   tiplab link --all --out DIR [--data-dir D]   (every active case record in the system of
   record; identifiers are unsealed in memory only and never written to DIR)
 
@@ -118,6 +124,8 @@ def link_command(
         None, "--decisions", help="Review decisions file (CSV/Parquet) to respect."
     ),
     truth: Path = typer.Option(None, "--truth", help="With 'evaluate': truth CSV."),
+    size: int = typer.Option(200, "--size", help="With 'sample': pairs to draw (about)."),
+    seed: int = typer.Option(1, "--seed", help="With 'sample': random seed."),
     link_all: bool = typer.Option(False, "--all",
                                   help="Link every active case record in the system of record."),
     data_dir: Path = typer.Option(None, "--data-dir", envvar="TIPLAB_DATA_DIR",
@@ -132,6 +140,18 @@ def link_command(
             if len(files) != 2 or truth is None:
                 raise LinkageError("usage: tiplab link evaluate DIR --truth TRUTH.csv [--json]")
             _evaluate(files[1], truth, as_json)
+            return
+        if files and str(files[0]) == "sample":
+            if len(files) != 2 or out is None:
+                raise LinkageError(
+                    "usage: tiplab link sample DIR --out SAMPLE.csv [--size N] [--seed S]"
+                )
+            _sample(files[1], out, size, seed, as_json)
+            return
+        if files and str(files[0]) == "estimate":
+            if len(files) != 2:
+                raise LinkageError("usage: tiplab link estimate SAMPLE.csv [--json]")
+            _estimate(files[1], as_json)
             return
         if out is None:
             raise LinkageError("--out DIR is required (where clusters.csv etc. are written)")
@@ -175,6 +195,62 @@ def _evaluate(out_dir: Path, truth: Path, as_json: bool) -> None:
             f"{clusters_path}: not found; give the --out directory of a `tiplab link` run"
         )
     q = evaluate_clusters(read_table(clusters_path), read_table(truth))
+    if as_json:
+        emit_json(q.to_dict())
+    else:
+        console.print(q.to_text(), highlight=False)
+
+
+def _run_files(out_dir: Path) -> tuple[Any, Any]:
+    from tiplab.linkage import LinkageError
+    from tiplab.linkage.io import read_table
+
+    if not out_dir.is_dir():
+        raise LinkageError(
+            f"{out_dir}: not a directory; give the --out directory of a `tiplab link` run"
+        )
+    found = []
+    for name in ("clusters", "pairs"):
+        path = next(
+            (out_dir / f"{name}.{ext}" for ext in ("parquet", "csv")
+             if (out_dir / f"{name}.{ext}").exists()),
+            None,
+        )
+        if path is None:
+            raise LinkageError(
+                f"{out_dir}: no {name}.parquet or {name}.csv; give the --out directory of a "
+                "`tiplab link` run"
+            )
+        found.append(read_table(path))
+    return found[0], found[1]
+
+
+def _sample(out_dir: Path, path: Path, size: int, seed: int, as_json: bool) -> None:
+    from tiplab.linkage.sample import draw_sample, sampling_frame
+
+    clusters, pairs = _run_files(out_dir)
+    sample = draw_sample(sampling_frame(clusters, pairs), size=size, seed=seed)
+    sample.write(path)
+    summary = {
+        "out": str(path),
+        "pairs": sample.pairs.num_rows,
+        "seed": seed,
+        "strata": [s.__dict__ for s in sample.strata],
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        console.print(
+            f"{sample.pairs.num_rows} pairs written to {path}; fill the label column (match, "
+            f"non-match or unsure), then run `tiplab link estimate {path}`",
+            highlight=False,
+        )
+
+
+def _estimate(path: Path, as_json: bool) -> None:
+    from tiplab.linkage.sample import estimate_quality, read_sample
+
+    q = estimate_quality(read_sample(path))
     if as_json:
         emit_json(q.to_dict())
     else:

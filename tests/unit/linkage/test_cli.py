@@ -126,3 +126,40 @@ def test_roles_file_gazetteer_and_registration_format(tmp_path) -> None:  # type
     p.write_text("codes:\n  given: {x: y}\ninputs:\n  a: {record_id: id}\n", encoding="utf-8")
     with pytest.raises(RolesError, match="codes apply to"):
         RolesFile.load(p)
+
+
+def test_sample_then_estimate_from_the_labels(data_dir: Path, tmp_path: Path) -> None:
+    import pyarrow.csv as pacsv
+
+    from tiplab.linkage.io import read_table
+    from tiplab.linkage.sample import label_from_truth, read_sample
+
+    out = tmp_path / "o"
+    r = runner.invoke(
+        app, ["link", "--roles", str(data_dir / "linkage_roles.yaml"), "--out", str(out), "--json"]
+    )
+    assert r.exit_code == 0, r.output
+    sample = tmp_path / "sample.csv"
+    r = runner.invoke(
+        app,
+        ["link", "sample", str(out), "--out", str(sample), "--size", "80", "--seed", "4", "--json"],
+    )
+    assert r.exit_code == 0, r.output
+    drawn = json.loads(r.output.strip().splitlines()[-1])
+    assert drawn["pairs"] == read_sample(sample).num_rows >= 40
+    # unlabelled: the estimate says it is provisional
+    r = runner.invoke(app, ["link", "estimate", str(sample), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output.strip().splitlines()[-1])["provisional"] is True
+    # the truth plays the reviewer
+    labelled = label_from_truth(read_sample(sample), read_table(data_dir / "truth" / "records.csv"))
+    pacsv.write_csv(labelled, sample)
+    r = runner.invoke(app, ["link", "estimate", str(sample), "--json"])
+    assert r.exit_code == 0, r.output
+    q = json.loads(r.output.strip().splitlines()[-1])
+    assert q["labelled"] == labelled.num_rows
+    assert q["precision_low"] <= q["precision"] <= q["precision_high"]
+    # errors say what and where
+    r = runner.invoke(app, ["link", "sample", str(tmp_path), "--out", str(sample)])
+    assert r.exit_code != 0
+    assert "clusters.parquet or clusters.csv" in " ".join(r.output.split())
