@@ -138,7 +138,20 @@ def make_link_run(world: Any, user: Any, **extra: Any) -> Any:
     pq.write_table(pa.table({"source": ["police", "police", "ngo"],
                              "record_id": ["P-1", "P-2", "N-1"],
                              "person_id": ["Pa", "Pb", "Pa"]}), out / "clusters.parquet")
+    pq.write_table(pa.table({"source_l": ["police", "police"], "record_id_l": ["P-1", "P-1"],
+                             "source_r": ["ngo", "police"], "record_id_r": ["N-1", "P-2"],
+                             "match_probability": [0.7, 0.2], "match_weight": [1.2, -2.0]}),
+                   out / "pairs.parquet")
     return run
+
+
+def sample_pair_kwargs(world: Any, user: Any) -> dict[str, Any]:
+    """A finished run with a drawn quality sample (pair 0 exists)."""
+    from tiplab_web.linkage import quality
+
+    run = make_link_run(world, user)
+    quality.draw(user, run, 20)
+    return {"pk": run.pk, "index": 0}
 
 
 def link_run_kwargs(world: Any, user: Any) -> dict[str, Any]:

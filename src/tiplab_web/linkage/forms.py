@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import LinkDecision
+from .models import LinkDecision, LinkSamplePair
 
 
 class LinkForm(forms.Form):
@@ -25,3 +25,14 @@ class LinkForm(forms.Form):
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=LinkDecision.DECISIONS)
+
+
+class SampleForm(forms.Form):
+    size = forms.IntegerField(
+        label=_("Pairs to draw"), min_value=20, max_value=2000, initial=200,
+        help_text=_("About this many; every group of pairs gets at least ten. More pairs give "
+                    "narrower intervals."))
+
+
+class LabelForm(forms.Form):
+    label = forms.ChoiceField(choices=LinkSamplePair.LABELS)

@@ -105,3 +105,55 @@ class LinkDesignation(Designation):
 
     def __str__(self) -> str:
         return f"designated linkage: run {self.run_id}"
+
+
+class LinkSample(models.Model):
+    """A stratified sample of a run's pairs for reviewers to label: the label-based estimate
+    of precision and recall (``tiplab.linkage.sample``). Drawn once; labelling it all (or
+    marking a pair "can't tell") gives the estimate its intervals."""
+
+    run = models.ForeignKey(LinkRun, on_delete=models.CASCADE, related_name="samples")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="link_samples")
+    created_at = models.DateTimeField(auto_now_add=True)
+    size = models.IntegerField()
+    seed = models.BigIntegerField()
+    #: [{"name", "linked", "size", "model_mean", "sampled"}] as drawn
+    strata = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"quality sample {self.pk} of link run {self.run_id}"
+
+
+class LinkSamplePair(models.Model):
+    """One sampled pair and its label (empty until a reviewer answers)."""
+
+    MATCH, NON_MATCH, UNSURE = "match", "non-match", "unsure"
+    LABELS = [(MATCH, "match"), (NON_MATCH, "non-match"), (UNSURE, "unsure")]
+
+    sample = models.ForeignKey(LinkSample, on_delete=models.CASCADE, related_name="pairs")
+    index = models.IntegerField()
+    stratum = models.CharField(max_length=60)
+    stratum_size = models.BigIntegerField()
+    linked = models.BooleanField()
+    source_l = models.CharField(max_length=200)
+    record_id_l = models.CharField(max_length=200)
+    source_r = models.CharField(max_length=200)
+    record_id_r = models.CharField(max_length=200)
+    match_probability = models.FloatField(null=True)
+    label = models.CharField(max_length=10, choices=LABELS, blank=True)
+    labelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="link_sample_labels")
+    labelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sample", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "index"], name="one_pair_per_index"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_l}:{self.record_id_l} ~ {self.source_r}:{self.record_id_r}"

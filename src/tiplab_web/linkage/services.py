@@ -211,6 +211,10 @@ def execute(run: LinkRun, ctx: Any) -> None:
         t = pacsv.read_csv(truth, convert_options=pacsv.ConvertOptions(
             column_types={"record_id": pa.string(), "true_id": pa.string()}))
         run.quality = evaluate_clusters(result.clusters, t).to_dict()
+        ctx.progress("comparing the estimate with the true linkage", 0.92)
+        from .truth_effect import precompute
+
+        precompute(run)  # caches run_dir/truth_effect.json; never fails the run
     ctx.report("saving", 0.95)
     run.save()
 

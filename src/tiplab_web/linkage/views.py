@@ -16,9 +16,10 @@ from tiplab_web.core.reauth import require_recent_password
 from tiplab_web.jobs.views import target_context
 
 from . import designation as designations
-from . import services
+from . import quality as qualities
+from . import services, truth_effect
 from .access import get_run_for, runs_for
-from .forms import DecisionForm, LinkForm
+from .forms import DecisionForm, LabelForm, LinkForm, SampleForm
 from .models import LinkRun
 
 
@@ -35,6 +36,9 @@ def runs(request: HttpRequest) -> HttpResponse:
         "form": form, "runs": runs_for(request.user).select_related("created_by")[:100],
         "designation": current, "coverage": designations.coverage(current),
         "history": designations.history(),
+        "quality": qualities.quality(current.run) if current else None,
+        "truth_effect": truth_effect.for_run(current.run, compute=False) if current else None,
+        "can_review": can(request.user, "linkage.review"),
         "can_designate": can(request.user, "linkage.designate")})
 
 
@@ -54,6 +58,8 @@ def _run_context(request: HttpRequest, run: LinkRun) -> dict[str, object]:
             "can_designate": can(request.user, "linkage.designate"),
             "can_review": can(request.user, "linkage.review"),
             "can_estimate": can(request.user, "estimates.run"),
+            "quality": qualities.quality(run) if run.status == LinkRun.DONE else None,
+            "truth_effect": truth_effect.for_run(run, compute=False),
             **target_context(request, run, reverse("linkage:run", args=[run.pk]))}
 
 
@@ -92,8 +98,75 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     """The uncertain pairs of a run (no identifiers on this list)."""
     run = get_run_for(request.user, pk)
     queue = services.review_queue(run)
-    return render(request, "linkage/review.html", {"run": run, "queue": queue[:200],
-                                                   "remaining": len(queue)})
+    return render(request, "linkage/review.html", {
+        "run": run, "queue": queue[:200], "remaining": len(queue),
+        "quality": qualities.quality(run) if run.status == LinkRun.DONE else None})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("linkage.review")
+def sample(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's quality sample: draw one (POST), follow the labelling, read the estimate
+    the labels give beside the model's own."""
+    run = get_run_for(request.user, pk)
+    form = SampleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            qualities.draw(request, run, form.cleaned_data["size"])
+        except qualities.SampleError as e:
+            messages.error(request, str(e))
+        else:
+            messages.success(request, _("Sample drawn. Label every pair, the hard ones too: "
+                                        "when you cannot decide, say so."))
+        return redirect("linkage:sample", pk=run.pk)
+    q = qualities.quality(run)
+    pairs = list(q.sample.pairs.all()) if q.sample else []
+    by_stratum: dict[str, dict[str, int]] = {}
+    for p in pairs:
+        row = by_stratum.setdefault(p.stratum, {"size": p.stratum_size, "sampled": 0,
+                                                "labelled": 0, "matches": 0})
+        row["sampled"] += 1
+        row["labelled"] += p.label != ""
+        row["matches"] += p.label == "match"
+    nxt = qualities.next_unlabelled(q.sample) if q.sample else None
+    return render(request, "linkage/sample.html", {
+        "run": run, "quality": q, "form": form, "pairs": pairs, "strata": by_stratum,
+        "next": nxt})
+
+
+@require_http_methods(["GET", "POST"])
+@capability_required("linkage.review")
+@require_recent_password()
+def sample_pair(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """One sampled pair side by side (identifiers unsealed in memory, audited); POST labels it
+    and moves to the next unlabelled pair."""
+    run = get_run_for(request.user, pk)
+    current = qualities.current(run)
+    pair = current.pairs.filter(index=index).first() if current else None
+    if current is None or pair is None:
+        raise Http404
+    if request.method == "POST":
+        form = LabelForm(request.POST)
+        if form.is_valid():
+            qualities.label(request, pair, form.cleaned_data["label"])
+            nxt = qualities.next_unlabelled(current)
+            if nxt is not None:
+                return redirect("linkage:sample_pair", pk=run.pk, index=nxt.index)
+            messages.success(request, _("Every pair of the sample is labelled."))
+            return redirect("linkage:sample", pk=run.pk)
+    left = services.record_fields(pair.source_l, pair.record_id_l, with_identifiers=True)
+    right = services.record_fields(pair.source_r, pair.record_id_r, with_identifiers=True)
+    audit.record(request, "linkage.sample_view", run, sample=current.pk, index=index,
+                 pair=f"{pair.source_l}:{pair.record_id_l} ~ {pair.source_r}:{pair.record_id_r}")
+    fields = [(f, left.get(f), right.get(f)) for f in
+              (*services.IDENTIFIER_FIELDS, *services.PAIR_FIELDS, "batch")]
+    done = current.pairs.exclude(label="").count()
+    response = render(request, "linkage/sample_pair.html", {
+        "run": run, "pair": pair, "fields": fields, "form": LabelForm(),
+        "missing": left.get("missing") or right.get("missing"),
+        "done": done, "total": current.pairs.count()})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_http_methods(["GET", "POST"])
