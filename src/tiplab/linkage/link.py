@@ -550,8 +550,10 @@ def complete_pairs(
 
     n = compare.num_rows
     cid = np.asarray(labels, dtype=np.int64)
-    cid_arr = pa.array(cid, mask=cid < 0)
-    sdf = engine.register(compare.append_column("_cid", cid_arr), "components")
+    # a record left out gets a component of its own (a distinct negative number) rather than
+    # a null: Spark's pandas conversion turns a null into NaN, and NaN = NaN in Spark SQL
+    cid = np.where(cid >= 0, cid, -np.arange(1, n + 1, dtype=np.int64))
+    sdf = engine.register(compare.append_column("_cid", pa.array(cid)), "components")
     m = json.loads(json.dumps(model))
     m["blocking_rules_to_generate_predictions"] = [
         {"blocking_rule": "l._cid = r._cid", "sql_dialect": engine.kind}

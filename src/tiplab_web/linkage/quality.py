@@ -139,3 +139,28 @@ def quality(run: LinkRun) -> Quality:
         labelled_count=counts[0],
         sample_count=counts[1],
     )
+
+
+def then_sample(user: Any, size: int = DEFAULT_SIZE) -> dict[str, Any]:
+    """A follow-up for a linkage or designation job: draw a quality sample of its run in
+    ``user``'s name (the demo's set-up), ready for reviewers to label."""
+    from tiplab_web.jobs.kernel import follow_up
+
+    from .services import SAMPLE_KIND
+
+    return follow_up(SAMPLE_KIND, {"by": user.pk, "size": size},
+                     label=_("Draw a quality sample"))
+
+
+def sample_after(ctx: Any) -> dict[str, Any]:
+    from django.contrib.auth import get_user_model
+
+    from tiplab_web.jobs.kernel import JobFailure
+
+    run = LinkRun.objects.get(pk=ctx.params["after"]["result"]["run"])
+    user = get_user_model().objects.get(pk=ctx.params["by"])
+    try:
+        sample = draw(user, run, int(ctx.params.get("size", DEFAULT_SIZE)))
+    except SampleError as e:
+        raise JobFailure(str(e)) from e
+    return {"run": run.pk, "sample": sample.pk}

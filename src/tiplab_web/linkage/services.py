@@ -37,6 +37,7 @@ log = logging.getLogger("tiplab.web.linkage")
 
 JOB_KIND = "linkage.run"
 DESIGNATE_KIND = "linkage.designate"
+SAMPLE_KIND = "linkage.sample"
 
 #: store column -> linkage role
 ROLES = {
@@ -427,6 +428,14 @@ def register_jobs() -> None:
 
     register(run_kind(JOB_KIND, LinkRun, execute, label=gettext_lazy("Record linkage"),
                       url_name="linkage:run", capability="linkage.run"))
+    from .quality import sample_after
+
+    register(JobKind(name=SAMPLE_KIND, run=sample_after, retry_safe=False,
+                     label=gettext_lazy("Draw a quality sample"),
+                     result_url=lambda job: reverse("linkage:sample",
+                                                    args=[job.result["run"]])
+                     if (job.result or {}).get("run") else None,
+                     capability="linkage.review"))
     register(JobKind(name=DESIGNATE_KIND, run=_designate_after, retry_safe=True,
                      label=gettext_lazy("Designate a link run"),
                      result_url=lambda job: reverse("linkage:run",

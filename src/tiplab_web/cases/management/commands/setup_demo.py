@@ -126,12 +126,15 @@ class Command(BaseCommand):
         from tiplab_web.publications.demo import then_release
 
         estimate["params"]["then"] = [then_cite(), then_release()]
+        from tiplab_web.linkage.quality import then_sample
+
         run = start_run(analyst, agencies, None, then=[
             then_designate(steward, "Demo: the linkage of the six agencies.",
-                           then=[gap, then_impact()]),
+                           then=[gap, then_impact(), then_sample(steward)]),
             estimate])
         self.stdout.write(f"queued: link run #{run.pk} of {', '.join(agencies)} (designated "
-                          "by demo-steward: the figures count its persons), then the "
+                          "by demo-steward: the figures count its persons; a quality sample "
+                          "drawn for review), then the "
                           "estimate by year, designated the estimate of record by "
                           "demo-steward (the Jobs page follows them)")
 
