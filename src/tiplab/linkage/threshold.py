@@ -142,9 +142,10 @@ class ThresholdChoice:
 ASSUMPTIONS = (
     "Estimates use the model's match probabilities as if calibrated; matches outside the "
     "blocking rules or below the stored-pair floor are not counted (recall is an upper "
-    "bound); figures are pairwise over the pairs inside the clusters each threshold gives "
-    "(scored pairs count with their own probability, unscored pairs inside a cluster with "
-    "the cluster's weakest link)."
+    "bound); figures are pairwise over every pair inside the persons each threshold gives "
+    "(all of them scored, the components having been completed; a pair a reviewer's match "
+    "brought in unscored counts 0.5). A labelled sample checks them without trusting the "
+    "model."
 )
 
 
