@@ -71,6 +71,7 @@ def test_a_sample_is_drawn_labelled_and_gives_an_estimate(client_as, seeded):
     assert q.labelled.precision_low <= true_p <= q.labelled.precision_high
     page = steward.get(reverse("linkage:sample", args=[run.pk])).content.decode()
     assert "Every pair of the sample is labelled." in page
+    assert "Linked, match probability 0.99 or more" in page
     assert f"{q.labelled.precision:.3f}" in page
     # the run page and the designated-linkage section show both estimates
     run_page = steward.get(reverse("linkage:run", args=[run.pk])).content.decode()
@@ -116,3 +117,9 @@ def test_a_size_out_of_range_is_refused(client_as, world, settings):
     assert response.status_code == 200
     assert response.context["form"].errors["size"]
     assert not LinkSample.objects.exists()
+
+
+def test_every_stratum_has_words_on_the_pages():
+    from tiplab.linkage.sample import STRATA
+
+    assert set(quality.STRATUM_LABELS) == {s[0] for s in STRATA}

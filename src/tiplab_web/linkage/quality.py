@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tiplab.linkage.sample import LabelledQuality, draw_sample, estimate_quality, sampling_frame
 from tiplab_web import audit
@@ -22,6 +23,19 @@ from .services import run_dir
 
 #: the default number of pairs to draw (about: every non-empty stratum gets at least 10)
 DEFAULT_SIZE = 200
+
+#: the core's stratum names (``tiplab.linkage.sample.STRATA``) as the pages say them
+STRATUM_LABELS = {
+    "linked, p ≥ 0.99": gettext_lazy("Linked, match probability 0.99 or more"),
+    "linked, 0.95 ≤ p < 0.99": gettext_lazy("Linked, match probability 0.95 to 0.99"),
+    "linked, 0.8 ≤ p < 0.95": gettext_lazy("Linked, match probability 0.8 to 0.95"),
+    "linked, p < 0.8": gettext_lazy("Linked, match probability below 0.8"),
+    "linked, never scored": gettext_lazy("Linked through other records, never compared"),
+    "apart, p ≥ 0.5": gettext_lazy("Left apart, match probability 0.5 or more"),
+    "apart, 0.2 ≤ p < 0.5": gettext_lazy("Left apart, match probability 0.2 to 0.5"),
+    "apart, 0.05 ≤ p < 0.2": gettext_lazy("Left apart, match probability 0.05 to 0.2"),
+    "apart, p < 0.05": gettext_lazy("Left apart, match probability below 0.05"),
+}
 
 
 class SampleError(Exception):

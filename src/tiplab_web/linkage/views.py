@@ -123,8 +123,9 @@ def sample(request: HttpRequest, pk: int) -> HttpResponse:
     pairs = list(q.sample.pairs.all()) if q.sample else []
     by_stratum: dict[str, dict[str, int]] = {}
     for p in pairs:
-        row = by_stratum.setdefault(p.stratum, {"size": p.stratum_size, "sampled": 0,
-                                                "labelled": 0, "matches": 0})
+        name = str(qualities.STRATUM_LABELS.get(p.stratum, p.stratum))
+        row = by_stratum.setdefault(name, {"size": p.stratum_size, "sampled": 0,
+                                           "labelled": 0, "matches": 0})
         row["sampled"] += 1
         row["labelled"] += p.label != ""
         row["matches"] += p.label == "match"

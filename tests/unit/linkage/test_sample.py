@@ -191,3 +191,4 @@ def test_truth_as_reviewer_on_the_simulator_covers_the_true_precision(tmp_path: 
     assert not q.provisional
     assert q.labelled == labelled.num_rows
     assert q.precision_low <= true_p <= q.precision_high, (q.to_text(), true_p)
+
