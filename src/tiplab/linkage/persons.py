@@ -17,7 +17,9 @@ def assign_person_ids(
 
     A cluster holding records that already had person ids keeps the id held by most of its
     records (ties: the smallest id); a new cluster gets ``P`` + 12 hex digits of the MD5 of its
-    smallest "source:record_id" (deterministic, reveals no identifier). ``merges`` lists
+    smallest "source:record_id" (deterministic, reveals no identifier; when a record id used
+    twice in one source is the smallest key of two clusters, the later cluster in record order
+    hashes the key with its rank, so two clusters never share an id). ``merges`` lists
     clusters that joined two or more earlier persons.
     """
     prev = previous if previous is not None else pa.nulls(records.num_rows, pa.string())
@@ -40,9 +42,17 @@ def assign_person_ids(
             ), best AS (
               SELECT DISTINCT ON (label) label, prev AS old_pid
               FROM votes ORDER BY label, n DESC, prev
-            ), fresh AS (
-              SELECT label, 'P' || left(md5(min(source || ':' || record_id)), 12) AS new_pid
+            ), keys AS (
+              SELECT label, min(source || ':' || record_id) AS k, min(ord) AS first
               FROM t GROUP BY label
+            ), fresh AS (
+              -- a record id used twice in one source (an export defect) can be the smallest
+              -- key of two clusters: the later ones get the key and their rank hashed
+              SELECT label, 'P' || left(md5(CASE WHEN rn = 1 THEN k
+                                                 ELSE k || chr(31) || rn END), 12) AS new_pid
+              FROM (SELECT label, k,
+                           row_number() OVER (PARTITION BY k ORDER BY first) AS rn
+                    FROM keys)
             )
             SELECT coalesce(best.old_pid, fresh.new_pid) AS person_id
             FROM t JOIN fresh USING (label) LEFT JOIN best USING (label)

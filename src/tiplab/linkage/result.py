@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -52,10 +53,24 @@ class LinkResult:
         return int(self.persons.num_rows)
 
     def pairs_above_threshold(self) -> int:
-        import pyarrow.compute as pc
-
         p = self.pairs.column("match_probability")
         return int(pc.sum(pc.greater_equal(p, self.threshold.threshold)).as_py() or 0)
+
+    def duplicate_record_ids(self) -> dict[str, int]:
+        """Per source, how many record ids more than one row uses (an export defect).
+
+        Such rows are linked as separate records; clusters.csv and pairs.parquet name them by
+        the same id, in file order."""
+        counts = (
+            self.records.select(["source", "record_id"])
+            .group_by(["source", "record_id"])
+            .aggregate([([], "count_all")])
+        )
+        dup = counts.filter(pc.greater(counts.column("count_all"), 1))
+        out: dict[str, int] = {}
+        for src in dup.column("source").to_pylist():
+            out[src] = out.get(src, 0) + 1
+        return dict(sorted(out.items()))
 
     def summary(self) -> dict[str, Any]:
         pt = self.threshold.point()
@@ -76,6 +91,7 @@ class LinkResult:
             "engine": self.settings.engine,
             "conflicts": [c.__dict__ for c in self.conflicts],
             "merges": self.merges,
+            "duplicate_record_ids": self.duplicate_record_ids(),
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -97,6 +113,11 @@ class LinkResult:
             )
         if self.merges:
             lines.append(f"{len(self.merges)} earlier person(s) merged through new records.")
+        for src, n in s["duplicate_record_ids"].items():
+            lines.append(
+                f"{src}: {n} record id(s) are used by more than one row; each row was linked "
+                "as its own record (clusters.csv lists them under the same id, in file order)."
+            )
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:

@@ -113,3 +113,20 @@ def test_duplicate_source_names_are_refused() -> None:
                 LinkInput("x", t, "id", {"first_name": "n"}),
             ]
         )
+
+
+def test_record_ids_used_twice_are_reported(clear_result: LinkResult) -> None:
+    import dataclasses
+
+    assert clear_result.summary()["duplicate_record_ids"] == {}
+    recs = clear_result.records
+    src = recs.column("source").to_pylist()
+    rid = recs.column("record_id").to_pylist()
+    j = next(i for i in range(1, len(src)) if src[i] == src[0])
+    rid[j] = rid[0]  # the export used one id for two rows
+    dup = dataclasses.replace(
+        clear_result,
+        records=recs.set_column(recs.column_names.index("record_id"), "record_id", pa.array(rid)),
+    )
+    assert dup.summary()["duplicate_record_ids"] == {src[0]: 1}
+    assert f"{src[0]}: 1 record id(s) are used by more than one row" in dup.to_text()
