@@ -286,6 +286,12 @@ def train(
         snapshot = linker.misc.save_model_to_json() if sdf is not None else None
         try:
             kw: dict[str, Any] = {"max_pairs": settings.em_max_pairs} if n_records > 100_000 else {}
+            # EM on the counts of each agreement pattern, not on every pair: the term
+            # frequencies act at prediction, where they belong (they adjust u, which EM does
+            # not estimate). Iterating over the pairs themselves was two thirds of the
+            # training time at 200k victims, for the same model: F1, B-cubed and the
+            # estimated precision equal to four digits on seeds 60192 and 34192.
+            kw["estimate_without_term_frequencies"] = True
             if done:
                 kw["fix_probability_two_random_records_match"] = True
             linker.training.estimate_parameters_using_expectation_maximisation(rule, **kw)
