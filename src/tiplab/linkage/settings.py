@@ -53,8 +53,11 @@ class LinkSettings(BaseModel):
         description="Assumed recall of the exact rules used to estimate the prior.",
     )
     u_max_pairs: float = Field(2e6, gt=0)
+    # 2 million training pairs per EM session: with EM on agreement-pattern counts, building
+    # the sample's comparison vectors is the session's cost; 5 million gave the same F1,
+    # B-cubed and estimated precision to four digits (seeds 60192, 34192 at 200k victims).
     em_max_pairs: float = Field(
-        5e6, gt=0, description="Cap on EM training pairs per rule (used above 100k records)."
+        2e6, gt=0, description="Cap on EM training pairs per rule (used above 100k records)."
     )
     seed: int = 42
     threshold_grid: list[float] = Field(
