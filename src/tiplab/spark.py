@@ -24,8 +24,9 @@ def spark_session(app_name: str = "tiplab", extra_jars: list[str] | None = None)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    master = os.environ.get("TIPLAB_SPARK_MASTER", "local[2]")
     builder = (SparkSession.builder.appName(app_name)
-               .master(os.environ.get("TIPLAB_SPARK_MASTER", "local[2]"))
+               .master(master)
                .config("spark.sql.shuffle.partitions", "8")
                .config("spark.ui.enabled", "false")
                .config("spark.driver.host", "127.0.0.1")
@@ -43,6 +44,13 @@ def spark_session(app_name: str = "tiplab", extra_jars: list[str] | None = None)
         pass
     if jars:
         builder = builder.config("spark.jars", ",".join(jars))
+    if master.startswith("local"):
+        # Spark's default catalog directory is ./spark-warehouse, which a local run would
+        # leave in the user's working directory; tiplab keeps no tables in it. A cluster
+        # keeps its own setting.
+        builder = builder.config(
+            "spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="tiplab-spark-warehouse-")
+        )
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="tiplab-spark-"))

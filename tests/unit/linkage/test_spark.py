@@ -22,3 +22,11 @@ def test_spark_matches_duckdb() -> None:
     assert spark.settings.engine == "spark"
     assert agreement.pairwise_f1 >= 0.97, agreement.to_text()
     assert evaluate_clusters(spark.clusters, ds.truth).pairwise_f1 >= 0.85
+
+
+def test_a_local_session_keeps_its_catalog_out_of_the_working_directory() -> None:
+    pytest.importorskip("pyspark")
+    from tiplab.spark import spark_session
+
+    spark = spark_session()
+    assert "tiplab-spark-warehouse-" in spark.conf.get("spark.sql.warehouse.dir")
