@@ -66,11 +66,20 @@ class LinkResult:
             .group_by(["source", "record_id"])
             .aggregate([([], "count_all")])
         )
-        dup = counts.filter(pc.greater(counts.column("count_all"), 1))
-        out: dict[str, int] = {}
-        for src in dup.column("source").to_pylist():
-            out[src] = out.get(src, 0) + 1
-        return dict(sorted(out.items()))
+        per_source = (
+            counts.filter(pc.greater(counts.column("count_all"), 1))
+            .group_by("source")
+            .aggregate([([], "count_all")])
+        )
+        return dict(
+            sorted(
+                zip(
+                    per_source.column("source").to_pylist(),
+                    per_source.column("count_all").to_pylist(),
+                    strict=True,
+                )
+            )
+        )
 
     def summary(self) -> dict[str, Any]:
         pt = self.threshold.point()

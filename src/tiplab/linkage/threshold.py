@@ -256,7 +256,8 @@ def hierarchy_tradeoff(tree: Hierarchy, grid: list[float]) -> list[ThresholdPoin
     best chain of links inside the cluster (:func:`chained_probabilities`: a pair scored 0.6
     whose records both match a third at 0.99 is very likely one person; the pairs' own
     probabilities alone understated the precision by up to 0.024 on eight random seeds of the
-    simulated country at 200,000 victims, the chains overstate it by at most 0.014); a pair
+    simulated country at 200,000 victims; with the chains the estimate was 0.002-0.013 above
+    the truth on eight others, see benchmarks/README.md "At every size"); a pair
     inside a cluster that was never scored (a reviewer's match joined two components) counts
     with :data:`~tiplab.linkage.cluster.UNSCORED_P`. Recall: the expected true matches inside
     the clusters over those inside plus the probability mass of the scored pairs left apart.
