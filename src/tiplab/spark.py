@@ -14,6 +14,17 @@ from typing import Any
 from tiplab.errors import ConfigError
 
 
+def local_catalog(builder: Any, master: str) -> Any:
+    """``builder`` with its catalog directory in a temporary directory when ``master`` is
+    local. Spark's default is ./spark-warehouse, which a local run would leave in the user's
+    working directory; tiplab keeps no tables in it. A cluster keeps its own setting."""
+    if master.startswith("local"):
+        builder = builder.config(
+            "spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="tiplab-spark-warehouse-")
+        )
+    return builder
+
+
 def spark_session(app_name: str = "tiplab", extra_jars: list[str] | None = None) -> Any:
     """Return (creating once) a SparkSession; local[2] unless TIPLAB_SPARK_MASTER is set."""
     try:
@@ -44,14 +55,7 @@ def spark_session(app_name: str = "tiplab", extra_jars: list[str] | None = None)
         pass
     if jars:
         builder = builder.config("spark.jars", ",".join(jars))
-    if master.startswith("local"):
-        # Spark's default catalog directory is ./spark-warehouse, which a local run would
-        # leave in the user's working directory; tiplab keeps no tables in it. A cluster
-        # keeps its own setting.
-        builder = builder.config(
-            "spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="tiplab-spark-warehouse-")
-        )
-    spark = builder.getOrCreate()
+    spark = local_catalog(builder, master).getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="tiplab-spark-"))
     return spark

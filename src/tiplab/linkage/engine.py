@@ -79,7 +79,9 @@ class Engine:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         self._tmp = tempfile.TemporaryDirectory(prefix="tiplab-spark-")
-        spark = (
+        from tiplab.spark import local_catalog
+
+        builder = (
             SparkSession.builder.master(settings.spark_master)
             .appName("tiplab-linkage")
             .config("spark.jars", similarity_jar_location())
@@ -88,8 +90,8 @@ class Engine:
             .config("spark.driver.memory", "4g")
             .config("spark.ui.enabled", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .getOrCreate()
         )
+        spark = local_catalog(builder, settings.spark_master).getOrCreate()
         spark.sparkContext.setCheckpointDir(self._tmp.name)
         spark.sparkContext.setLogLevel("ERROR")
         self.spark = spark

@@ -30,3 +30,21 @@ def test_a_local_session_keeps_its_catalog_out_of_the_working_directory() -> Non
 
     spark = spark_session()
     assert "tiplab-spark-warehouse-" in spark.conf.get("spark.sql.warehouse.dir")
+
+
+def test_a_linkage_session_keeps_its_catalog_out_of_the_working_directory(
+    tmp_path, monkeypatch
+) -> None:
+    """The linkage engine builds its own session (the first one in a process wins): it too
+    keeps Spark's catalog out of the working directory."""
+    pytest.importorskip("pyspark")
+    from tiplab.linkage import LinkSettings
+    from tiplab.linkage.engine import Engine
+
+    monkeypatch.chdir(tmp_path)
+    engine = Engine(LinkSettings(engine="spark"))
+    try:
+        assert "tiplab-spark-warehouse-" in engine.spark.conf.get("spark.sql.warehouse.dir")
+        assert not (tmp_path / "spark-warehouse").exists()
+    finally:
+        engine.close()
