@@ -140,3 +140,21 @@ def test_choosing_no_agency_starts_nothing(client_as, seeded):
     assert response.status_code == 200
     assert response.context["form"].errors["sources"]
     assert not LinkRun.objects.exists()
+
+
+def test_stored_case_characteristics_reach_the_model(seeded):
+    """A run over the system of record compares the stored HTCDS forms (issue 23: weak
+    evidence beside the identifiers); no identifier is needed to read them."""
+    from tiplab.linkage.standardise import standardise
+
+    table = services.store().linkage_records(with_identifiers=False)
+    inputs = services.link_inputs(table, list(ls.AGENCIES))
+    assert inputs
+    for inp in inputs:
+        assert inp.roles["exploitation_form"] == "exploitation_forms"
+        std = standardise(inp)
+        stored = inp.table.column("exploitation_forms").to_pylist()
+        want = ["|".join(sorted(f.lower() for f in s.split("|"))) if s else None
+                for s in stored]
+        assert std.column("form").to_pylist() == want
+        assert any(want)

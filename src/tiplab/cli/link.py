@@ -81,7 +81,10 @@ STORE_ROLES = {"first_name": "given_name", "last_name": "family_name", "full_nam
                "birth_date": "birth_date", "sex": "sex", "citizenship": "citizenship",
                "phone": "phone", "document_number": "document_number",
                "region": "region_of_exploitation",
-               "registration_date": "registration_date", "age": "age"}
+               "registration_date": "registration_date", "age": "age",
+               "exploitation_form": "exploitation_forms",
+               "recruiter_relation": "recruiter_relation",
+               "means_of_control": "means_of_control"}
 STORE_ATTRIBUTES = {"year": "year", "region_of_exploitation": "region_of_exploitation",
                     "sex": "sex", "age_band": "age_band",
                     "exploitation_form": "exploitation_form"}

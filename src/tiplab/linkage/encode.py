@@ -56,6 +56,9 @@ HASH_FIELDS: tuple[str, ...] = (
     "region",
     "by_lo",
     "by_hi",
+    "form",
+    "recruiter",
+    "means",
     *(f"reg_w{w}{g}" for w in REG_WINDOWS for g in "ab"),
 )
 MIN_KEY_BYTES = 32

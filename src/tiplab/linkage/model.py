@@ -256,6 +256,60 @@ def exact_comparison(column: str, label: str, fuzzy: str | None = None) -> dict[
     }
 
 
+def _jaccard(dialect: Dialect, column: str) -> str:
+    """Jaccard similarity of two ``|``-joined sets."""
+    a, b = f"{column}_l", f"{column}_r"
+    if dialect == "spark":
+        sa, sb = f"split({a}, '[|]')", f"split({b}, '[|]')"
+        return f"size(array_intersect({sa}, {sb})) / size(array_union({sa}, {sb}))"
+    sa, sb = f"string_split({a}, '|')", f"string_split({b}, '|')"
+    return f"len(list_intersect({sa}, {sb})) / len(list_distinct(list_concat({sa}, {sb})))"
+
+
+def _set_levels(label: str, same: str, jaccard: str | None) -> list[dict[str, Any]]:
+    levels = [_lvl(same, f"Same {label.lower()}")]
+    if jaccard is not None:
+        levels += [
+            _lvl(f"{jaccard} >= 0.5", f"{label} mostly shared"),
+            _lvl(f"{jaccard} > 0", f"{label} partly shared"),
+        ]
+    return [*levels, _else()]
+
+
+def bits_comparison(column: str, label: str) -> dict[str, Any]:
+    """:func:`set_comparison` on the sets as bit masks (``<column>_bits``, see
+    :func:`tiplab.linkage.link.with_set_bits`): the same levels, two bit counts per pair
+    (``bit_count`` and ``&``/``|`` on integers exist in DuckDB and Spark SQL alike)."""
+    a, b = f"{column}_bits_l", f"{column}_bits_r"
+    jaccard = f"bit_count({a} & {b}) / bit_count({a} | {b})"
+    return {
+        "output_column_name": column,
+        "comparison_levels": [
+            _lvl(f"{a} IS NULL OR {b} IS NULL", f"{label} missing", null=True),
+            *_set_levels(label, f"{a} = {b}", jaccard),
+        ],
+        "comparison_description": label,
+    }
+
+
+def set_comparison(column: str, label: str, mode: Mode, dialect: Dialect) -> dict[str, Any]:
+    """Two sets of codes (``|``-joined, sorted): the same set, mostly shared (Jaccard at
+    least 1/2), some shared, none. Encoded, a set is one keyed hash: same set or not."""
+    levels = [
+        _lvl(f"{column}_l IS NULL OR {column}_r IS NULL", f"{label} missing", null=True),
+        *_set_levels(
+            label,
+            f"{column}_l = {column}_r",
+            _jaccard(dialect, column) if mode == "clear" else None,
+        ),
+    ]
+    return {
+        "output_column_name": column,
+        "comparison_levels": levels,
+        "comparison_description": label,
+    }
+
+
 SEX_M = (0.97, 0.03)
 CITIZENSHIP_M = (0.9, 0.1)
 
@@ -310,6 +364,18 @@ def comparisons(present: Iterable[str], mode: Mode, dialect: Dialect) -> list[di
         out.append(place_comparison(mode, dialect))
     if "region" in cols:
         out.append(exact_comparison("region", "Region"))
+    # Case characteristics: weak evidence (most victims share the common forms), but the
+    # only evidence beyond a name and a date on the hotline's records, which carry no birth
+    # date and no document. Agencies classify the same case differently at times; EM learns
+    # how often from the data.
+    if "form" in cols:
+        out.append(exact_comparison("form", "Exploitation form"))
+    if "recruiter" in cols:
+        out.append(exact_comparison("recruiter", "Recruiter relationship"))
+    if "means_bits" in cols:
+        out.append(bits_comparison("means", "Means of control"))
+    elif "means" in cols:
+        out.append(set_comparison("means", "Means of control", mode, dialect))
     if "reg_day" in cols or f"reg_w{REG_WINDOWS[0]}a" in cols:
         out.append(registration_comparison(mode))
     if "agency" in cols:

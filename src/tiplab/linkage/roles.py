@@ -19,6 +19,17 @@ The ROLES.yaml format (shared with the simulator)::
 ignoring case, accents and punctuation; values not listed are kept), so that a region written
 as a code by one agency and as a name by another compares equal. An input's own ``codes``
 override the top-level ones.
+
+Three roles are case characteristics rather than identifiers: ``exploitation_form``,
+``recruiter_relation`` and ``means_of_control``. Their ``codes`` map each agency's labels to
+the HTCDS codes (``"Sex trafficking" -> SexualExploitation``), so the same case compares
+equal across vocabularies; a cell may hold several values (``"Debt bondage, Deception"``).
+An export that writes a set as one 0/1 column per value names those columns under
+``flags`` instead (role -> column -> code)::
+
+        flags: {means_of_control: {meansOfControlDebtBondage: DebtBondage, ...}}
+
+They are weak evidence, learned by the model like the rest.
 """
 
 from __future__ import annotations
@@ -47,10 +58,24 @@ ROLES: tuple[str, ...] = (
     "region",
     "registration_date",
     "age",
+    "exploitation_form",
+    "recruiter_relation",
+    "means_of_control",
 )
 
 #: Roles whose raw values a ``codes`` mapping may rewrite (free-text categorical values).
-CODED_ROLES: tuple[str, ...] = ("region", "place", "citizenship", "sex")
+CODED_ROLES: tuple[str, ...] = (
+    "region",
+    "place",
+    "citizenship",
+    "sex",
+    "exploitation_form",
+    "recruiter_relation",
+    "means_of_control",
+)
+
+#: Set-valued roles an export may write as one 0/1 column per value (``flags:``).
+FLAG_ROLES: tuple[str, ...] = ("exploitation_form", "means_of_control")
 
 #: Non-identifying stratum attributes carried through to the person table.
 ATTRIBUTES: tuple[str, ...] = (
@@ -75,6 +100,7 @@ class InputRoles(BaseModel):
     roles: dict[str, str] = Field(default_factory=dict)
     attributes: dict[str, str] = Field(default_factory=dict)
     codes: dict[str, dict[str, str]] = Field(default_factory=dict)
+    flags: dict[str, dict[str, str]] = Field(default_factory=dict)
 
     @field_validator("date_format", "registration_date_format", mode="before")
     @classmethod
@@ -95,6 +121,16 @@ class InputRoles(BaseModel):
     @classmethod
     def _known_code_roles(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
         return _check_code_roles(v)
+
+    @field_validator("flags")
+    @classmethod
+    def _known_flag_roles(cls, v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        unknown = sorted(set(v) - set(FLAG_ROLES))
+        if unknown:
+            raise ValueError(
+                f"flags given for role(s) {unknown}; flags apply to {list(FLAG_ROLES)}"
+            )
+        return v
 
 
 def _check_code_roles(v: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -186,6 +222,8 @@ class LinkInput:
     registration_date_formats: list[str] = field(default_factory=list)
     #: role -> raw value -> canonical value (a gazetteer), applied before comparison
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: set-valued role -> 0/1 column -> the code a 1 in it stands for
+    flags: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def arrow(self) -> pa.Table:
         t = self.table
@@ -209,6 +247,9 @@ class LinkInput:
         wanted = {"record_id": self.record_id}
         if not self.encoded:
             wanted.update({f"role {r}": c for r, c in self.roles.items()})
+            wanted.update(
+                {f"flag {r}": c for r, cols in self.flags.items() for c in cols}
+            )
         wanted.update({f"attribute {a}": c for a, c in self.attributes.items()})
         missing = {k: v for k, v in wanted.items() if v not in names}
         if missing:
@@ -230,4 +271,5 @@ class LinkInput:
             encoded=spec.encoded,
             registration_date_formats=list(spec.registration_date_format),
             codes={r: dict(m) for r, m in spec.codes.items()},
+            flags={r: dict(m) for r, m in spec.flags.items()},
         )

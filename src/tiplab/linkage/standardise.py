@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import duckdb
 import jellyfish
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from anyascii import anyascii
@@ -214,6 +215,42 @@ def clean_place(value: str | None) -> str | None:
     return s or None
 
 
+#: Values of a case characteristic that say nothing (compared as missing).
+UNKNOWN_CATEGORY: frozenset[str] = frozenset(
+    {"unknown", "not known", "not specified", "unspecified", "n a", "na", "none", "-"}
+)
+_CATEGORY_SPLIT = re.compile(r"\s*[|;,]\s*")
+
+
+def category_set(mapping: dict[str, str] | None) -> Callable[[str | None], str | None]:
+    """A function from a raw case characteristic (one value, or several joined by ``|``,
+    ``;`` or ``,``) to its canonical codes, sorted and joined by ``|``. ``mapping`` (the
+    roles file's ``codes``) rewrites each raw label to its code, matched on
+    :func:`clean_place`; a value it does not list is kept cleaned; "unknown" and the like
+    are dropped, and a value with nothing left is missing."""
+    table = {clean_place(k): v for k, v in (mapping or {}).items()}
+
+    def one(part: str) -> str | None:
+        key = clean_place(part)
+        if key is None:
+            return None
+        code = clean_place(table.get(key, key))
+        return None if code is None or code in UNKNOWN_CATEGORY else code
+
+    def fn(value: str | None) -> str | None:
+        if value is None:
+            return None
+        whole = clean_place(value)
+        if whole is not None and whole in table:
+            parts = [one(value)]
+        else:
+            parts = [one(p) for p in _CATEGORY_SPLIT.split(value)]
+        codes = sorted({p for p in parts if p})
+        return "|".join(codes) or None
+
+    return fn
+
+
 def citizenship_code(value: str | None) -> str | None:
     """ISO alpha-3 from any spelling; a value already written as three capital letters is
     kept as a code (user-assigned codes such as 'XTL' are not in the ISO list)."""
@@ -299,6 +336,40 @@ def _column(table: pa.Table, name: str | None) -> pa.Array:
     return col
 
 
+#: Cell values that set a 0/1 flag column.
+FLAG_TRUE: frozenset[str] = frozenset({"1", "true", "yes", "y", "x", "oui", "ja"})
+
+
+def _set_column(
+    table: pa.Table, name: str | None, flags: dict[str, str] | None
+) -> pa.Array:
+    """A set-valued role as text: its column, or, with ``flags`` (0/1 column -> code), the
+    codes of the columns set in each row joined by ``|`` (null where no flag column holds a
+    value). Rows are coded as bit masks, so the text is built once per distinct set."""
+    if not flags:
+        return _column(table, name)
+    codes = list(flags.values())
+    n = table.num_rows
+    mask = np.zeros(n, dtype=np.int64)
+    seen = np.zeros(n, dtype=bool)
+    truthy = pa.array(sorted(FLAG_TRUE), pa.string())
+    for j, c in enumerate(flags):
+        col = pc.utf8_lower(pc.utf8_trim_whitespace(_column(table, c)))
+        filled = pc.and_kleene(pc.is_valid(col), pc.not_equal(col, "")).fill_null(False)
+        seen |= filled.to_numpy(zero_copy_only=False)
+        on = pc.is_in(col, value_set=truthy).fill_null(False).to_numpy(zero_copy_only=False)
+        mask |= on.astype(np.int64) << j
+    uniq, inverse = np.unique(mask, return_inverse=True)
+    text = ["|".join(codes[j] for j in range(len(codes)) if (u >> j) & 1) for u in uniq]
+    flagged = pc.take(pa.array(text, pa.string()), pa.array(inverse))
+    flagged = pc.if_else(pa.array(seen), flagged, pa.nulls(n, pa.string()))
+    if not name:
+        return flagged
+    col = _column(table, name)
+    both = pc.binary_join_element_wise(col, flagged, "|", null_handling="skip")
+    return pc.if_else(pc.and_(pc.is_null(col), pc.is_null(flagged)), pa.nulls(n, pa.string()), both)
+
+
 def _sql_str_list(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
@@ -351,6 +422,21 @@ def standardise(inp: LinkInput) -> pa.Table:
     cit = map_unique(raw("citizenship"), citizenship_code, pa.string())
     place = map_unique(raw("place"), clean_place, pa.string())
     region = map_unique(raw("region"), clean_place, pa.string())
+    form = map_unique(
+        _set_column(table, roles.get("exploitation_form"), inp.flags.get("exploitation_form")),
+        category_set(inp.codes.get("exploitation_form")),
+        pa.string(),
+    )
+    recruiter = map_unique(
+        _column(table, roles.get("recruiter_relation")),
+        category_set(inp.codes.get("recruiter_relation")),
+        pa.string(),
+    )
+    means = map_unique(
+        _set_column(table, roles.get("means_of_control"), inp.flags.get("means_of_control")),
+        category_set(inp.codes.get("means_of_control")),
+        pa.string(),
+    )
 
     base = pa.table(
         {
@@ -366,6 +452,9 @@ def standardise(inp: LinkInput) -> pa.Table:
             "doc_raw": _column(table, roles.get("document_number")),
             "place": place,
             "region": region,
+            "form": form,
+            "recruiter": recruiter,
+            "means": means,
             "reg_raw": _column(table, roles.get("registration_date")),
             "age_raw": _column(table, roles.get("age")),
             **{f"attr_{a}": _column(table, c) for a, c in inp.attributes.items()},
@@ -452,7 +541,7 @@ def standardise(inp: LinkInput) -> pa.Table:
           CASE WHEN length(regexp_replace(upper(coalesce(doc_raw, '')), '[^A-Z0-9]', '',
                                           'g')) >= 4
                THEN regexp_replace(upper(doc_raw), '[^A-Z0-9]', '', 'g') END AS doc,
-          place, region
+          place, region, form, recruiter, means
           {"".join(", " + a for a in attr_sql)}
         FROM r
         """

@@ -159,15 +159,17 @@ class DjangoCaseStore(BackupMixin, KeyRotationMixin):
         """Active case records for record linkage, identifiers unsealed in memory.
 
         One row per record: source_agency, record_id, the stratum attributes the person table
-        carries (year, region_of_exploitation, sex, age_band, exploitation_form, citizenship)
-        and, with ``with_identifiers``, the decrypted identifying fields. The caller must audit
-        this bulk access to identifiers.
+        carries (year, region_of_exploitation, sex, age_band, exploitation_form, citizenship),
+        the case characteristics compared in linkage (exploitation_forms and
+        means_of_control joined by ``|``, recruiter_relation) and, with
+        ``with_identifiers``, the decrypted identifying fields. The caller must audit this
+        bulk access to identifiers.
         """
         from tiplab.records.protect import unseal
 
         fields = ["source_agency", "record_id", "registration_date", "region_of_exploitation",
-                  "sex", "age_band", "exploitation_forms", "citizenship", "age",
-                  "identity_sealed"]
+                  "sex", "age_band", "exploitation_forms", "recruiter_relation", "means_of_control",
+                  "citizenship", "age", "identity_sealed"]
         rows = list(self._q(CaseRecord).filter(batch__status=ImportBatch.ACTIVE)
                     .order_by("id").values_list(*fields))
         cols: dict[str, list[Any]] = {f: [r[i] for r in rows] for i, f in enumerate(fields)}
@@ -182,6 +184,12 @@ class DjangoCaseStore(BackupMixin, KeyRotationMixin):
             "sex": pa.array(cols["sex"], pa.string()),
             "age_band": pa.array(cols["age_band"], pa.string()),
             "exploitation_form": pa.array([f[0] if f else None for f in forms], pa.string()),
+            # every form recorded, and the recruiter relationship: weak linkage evidence
+            "exploitation_forms": pa.array(["|".join(f) if f else None for f in forms],
+                                           pa.string()),
+            "recruiter_relation": pa.array(cols["recruiter_relation"], pa.string()),
+            "means_of_control": pa.array(
+                ["|".join(m) if m else None for m in cols.pop("means_of_control")], pa.string()),
             "citizenship": pa.array(cols["citizenship"], pa.string()),
             # the registration date and the age at registration are linkage evidence too:
             # one episode's records are registered close in time, and an age gives the

@@ -53,6 +53,10 @@ ROLES = {
     "region_of_exploitation": "region",
     "registration_date": "registration_date",
     "age": "age",
+    # case characteristics, HTCDS codes in the store (weak evidence; see docs/linkage.md)
+    "exploitation_forms": "exploitation_form",
+    "recruiter_relation": "recruiter_relation",
+    "means_of_control": "means_of_control",
 }
 #: non-identifying strata carried to the person table (the estimation page's strata)
 ATTRIBUTES = ("year", "region_of_exploitation", "sex", "age_band", "exploitation_form")
@@ -385,8 +389,9 @@ def queued_pair(run: LinkRun, index: int) -> QueuedPair | None:
                       {k[3:]: v for k, v in row.items() if k.startswith("mw_") and v is not None})
 
 
+#: shown side by side in review: what the model compared besides the identifiers
 PAIR_FIELDS = ("registration_date", "sex", "age_band", "citizenship", "region_of_exploitation",
-               "exploitation_forms")
+               "exploitation_forms", "recruiter_relation", "means_of_control")
 
 
 def record_fields(source: str, record_id: str, *, with_identifiers: bool) -> dict[str, Any]:
@@ -402,6 +407,7 @@ def record_fields(source: str, record_id: str, *, with_identifiers: bool) -> dic
         return {"missing": True}
     fields: dict[str, Any] = {f: getattr(rec, f) for f in PAIR_FIELDS}
     fields["exploitation_forms"] = ", ".join(rec.exploitation_forms or [])
+    fields["means_of_control"] = ", ".join(rec.means_of_control or [])
     if with_identifiers:
         keyring = load_keyring(key_dir(Path(settings.DATA_DIR)))
         ident = unseal(bytes(rec.identity_sealed) if rec.identity_sealed else None, keyring,

@@ -87,6 +87,9 @@ def test_encoded_output_reveals_no_clear_identifier(dataset, tmp_path) -> None: 
         "region",
         "by_lo",
         "by_hi",
+        "form",
+        "recruiter",
+        "means",
         *(f"reg_w{w}{g}" for w in (30, 180, 730) for g in "ab"),
     }
     assert pq.read_schema(path).metadata[b"tiplab.encoding"]

@@ -1,8 +1,10 @@
 """The model builders are pure functions: tested without a database."""
 
 import duckdb
+import pytest
 
 from tiplab.linkage import model as mdl
+from tiplab.linkage.roles import InputRoles
 
 
 def test_comparisons_only_for_roles_with_data() -> None:
@@ -13,6 +15,20 @@ def test_comparisons_only_for_roles_with_data() -> None:
         )
     ]
     assert names == ["name", "dob", "sex"]
+
+
+def test_case_characteristics_are_compared_when_recorded() -> None:
+    cols = {"given", "family", "given_ph", "family_ph", "region", "form", "recruiter"}
+    comps = {c["output_column_name"]: c for c in mdl.comparisons(cols, "clear", "duckdb")}
+    assert {"form", "recruiter"} <= set(comps)
+    # learned by EM (not fixed), missing on either side says nothing
+    for name in ("form", "recruiter"):
+        levels = comps[name]["comparison_levels"]
+        assert levels[0]["is_null_level"] is True
+        assert not any(lv.get("fix_m_probability") for lv in levels)
+    assert "form" not in {
+        c["output_column_name"] for c in mdl.comparisons(cols - {"form"}, "clear", "duckdb")
+    }
 
 
 def test_encoded_model_uses_dice_and_no_clear_columns() -> None:
@@ -125,3 +141,37 @@ def test_birth_year_overlap_sql_is_a_range_overlap() -> None:
             assert got[0] is want
     finally:
         con.close()
+
+
+def test_set_comparison_levels_on_duckdb() -> None:
+    """The means-of-control sets: same, mostly shared (Jaccard >= 1/2), partly, none."""
+    comp = mdl.set_comparison("means", "Means of control", "clear", "duckdb")
+    levels = comp["comparison_levels"]
+    cases = [
+        ("a|b", "a|b", "Same means of control"),
+        ("a|b", "a|b|c", "Means of control mostly shared"),
+        ("a|b|c", "c|d|e", "Means of control partly shared"),
+        ("a", "b", "All other comparisons"),
+        (None, "b", "Means of control missing"),
+    ]
+    con = duckdb.connect()
+    for left, right, want in cases:
+        for lv in levels:
+            cond = lv["sql_condition"]
+            if cond == "ELSE" or con.execute(
+                f"SELECT {cond} FROM (SELECT ?::VARCHAR AS means_l, ?::VARCHAR AS means_r)",
+                [left, right],
+            ).fetchall()[0][0]:
+                assert lv["label_for_charts"] == want, (left, right)
+                break
+    spark = str(mdl.set_comparison("means", "M", "clear", "spark"))
+    assert "array_intersect" in spark
+    assert "list_intersect" not in spark
+    encoded = mdl.set_comparison("means", "M", "encoded", "duckdb")["comparison_levels"]
+    assert len(encoded) == 3  # missing, same hash, else
+
+
+def test_flags_apply_only_to_set_roles() -> None:
+    InputRoles(flags={"means_of_control": {"c": "DebtBondage"}})
+    with pytest.raises(ValueError, match="flags apply to"):
+        InputRoles(flags={"sex": {"c": "F"}})

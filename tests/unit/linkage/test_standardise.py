@@ -136,3 +136,100 @@ def test_year_attribute_from_a_registration_date() -> None:
         registration_date_formats=["%d.%m.%Y"],
     )
     assert standardise(inp).column("attr_year").to_pylist() == [2019, 2021]
+
+
+def test_case_characteristics_map_to_codes_across_vocabularies() -> None:
+    """Two agencies' labels for one form compare equal after the roles file's codes; several
+    forms become a sorted set; "unknown" says nothing."""
+    police = LinkInput(
+        "police",
+        pa.table(
+            {
+                "id": ["p1", "p2", "p3", "p4"],
+                "offence": ["Sex trafficking", "Labor trafficking | Sex trafficking", None, "x"],
+                "rec": ["Family", "Unknown", "Intimate Partner", "  family "],
+            }
+        ),
+        "id",
+        {"exploitation_form": "offence", "recruiter_relation": "rec"},
+        codes={
+            "exploitation_form": {
+                "Sex trafficking": "SexualExploitation",
+                "Labor trafficking": "ForcedLabour",
+            },
+            "recruiter_relation": {
+                "Family": "Familial",
+                "Intimate Partner": "IntimatePartner",
+                "Unknown": "Unknown",
+            },
+        },
+    )
+    ngo = LinkInput(
+        "ngo",
+        pa.table({"id": ["n1"], "forme": ["Exploitation sexuelle"], "rel": ["Famille"]}),
+        "id",
+        {"exploitation_form": "forme", "recruiter_relation": "rel"},
+        codes={
+            "exploitation_form": {"Exploitation sexuelle": "SexualExploitation"},
+            "recruiter_relation": {"Famille": "Familial"},
+        },
+    )
+    p = standardise(police).to_pylist()
+    n = standardise(ngo).to_pylist()
+    assert [r["form"] for r in p] == [
+        "sexualexploitation",
+        "forcedlabour|sexualexploitation",
+        None,
+        "x",
+    ]
+    assert [r["recruiter"] for r in p] == ["familial", None, "intimatepartner", "familial"]
+    assert (n[0]["form"], n[0]["recruiter"]) == (p[0]["form"], p[0]["recruiter"])
+
+
+def test_case_characteristics_are_optional() -> None:
+    t = standardise(LinkInput("a", pa.table({"id": ["1"]}), "id", {})).to_pylist()
+    assert (t[0]["form"], t[0]["recruiter"]) == (None, None)
+
+
+def test_means_of_control_from_a_list_or_from_flag_columns() -> None:
+    """One agency writes the means as a list, another as one 0/1 column per means: both give
+    the same set of codes; a row with every flag empty is missing, all zeros is none."""
+    listed = LinkInput(
+        "ngo",
+        pa.table({"id": ["n1", "n2"], "moyens": ["Menaces | Servitude pour dettes", None]}),
+        "id",
+        {"means_of_control": "moyens"},
+        codes={"means_of_control": {"Menaces": "PhysicalThreats",
+                                    "Servitude pour dettes": "DebtBondage"}},
+    )
+    flagged = LinkInput(
+        "hotline",
+        pa.table(
+            {
+                "id": ["h1", "h2", "h3"],
+                "debt": [1, None, 0],
+                "threats": [1, None, 0],
+                "drugs": [0, None, 0],
+            }
+        ),
+        "id",
+        {},
+        flags={
+            "means_of_control": {
+                "debt": "DebtBondage",
+                "threats": "PhysicalThreats",
+                "drugs": "PsychoactiveSubstance",
+            }
+        },
+    )
+    n = [r["means"] for r in standardise(listed).to_pylist()]
+    h = [r["means"] for r in standardise(flagged).to_pylist()]
+    assert n == ["debtbondage|physicalthreats", None]
+    assert h == ["debtbondage|physicalthreats", None, None]
+
+
+def test_a_missing_flag_column_is_named() -> None:
+    inp = LinkInput("hotline", pa.table({"id": ["1"]}), "id", {},
+                    flags={"means_of_control": {"debt": "DebtBondage"}})
+    with pytest.raises(RolesError, match="flag means_of_control -> 'debt'"):
+        standardise(inp)
