@@ -166,6 +166,7 @@ def simulate(
             caps.duplicate_intake[sel],
             caps.referred[sel],
             stream(seed, f"export:{agency}"),
+            stream(seed, f"case:{agency}"),
         )
         fallback = spec.kind == "xlsx" and r.table.num_rows > settings.xlsx_max_rows
         name = export_file(spec, fallback)

@@ -146,6 +146,9 @@ def roles_entry(spec: ExportSpec, *, csv_fallback: bool = False) -> dict[str, An
             "region": "region",
             "registration_date": "registration_date",
             "age": "age",
+            "exploitation_forms": "exploitation_form",
+            "recruiter_relation": "recruiter_relation",
+            "means_of_control": "means_of_control",
         }.get(col.field)
         if role is not None:
             roles[role] = col.name
@@ -167,6 +170,21 @@ def roles_entry(spec: ExportSpec, *, csv_fallback: bool = False) -> dict[str, An
         entry["registration_date_format"] = spec.date_format
     entry["roles"] = roles
     entry["attributes"] = attributes
+    # the agency's labels for the case characteristics, as HTCDS codes (compared across
+    # vocabularies; see tiplab.linkage.roles)
+    codes: dict[str, dict[str, str]] = {}
+    if spec.has("exploitation_forms"):
+        codes["exploitation_form"] = {
+            raw: canonical_form(spec, code) for code, raw in spec.forms.items()
+        }
+    if spec.has("recruiter_relation"):
+        codes["recruiter_relation"] = {raw: code for code, raw in spec.recruiter.items()}
+    if spec.has("means_of_control"):
+        codes["means_of_control"] = {raw: code for code, raw in spec.means.items()}
+    if codes:
+        entry["codes"] = codes
+    if spec.has("means_of_control_flags"):
+        entry["flags"] = {"means_of_control": {col: code for code, col in spec.means.items()}}
     return entry
 
 

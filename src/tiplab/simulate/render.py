@@ -44,6 +44,26 @@ class Rendered:
     defect_columns: list[str]
 
 
+def recorded_as(
+    rng: np.random.Generator, truth: np.ndarray, rate: float, weights: np.ndarray
+) -> np.ndarray:
+    """The category each record carries: the true one, or with probability ``rate`` another
+    level drawn in proportion to ``weights`` (the population's shares), as when two agencies
+    classify the same case differently. Draws one uniform per record whatever the rate, so
+    the stream stays aligned across settings."""
+    out = truth.copy()
+    hit = np.flatnonzero(rng.random(len(truth)) < rate)
+    w = np.asarray(weights, dtype=float)
+    for t in np.unique(truth[hit]):
+        idx = hit[truth[hit] == t]
+        p = w.copy()
+        p[t] = 0.0
+        if p.sum() <= 0:
+            continue
+        out[idx] = rng.choice(len(p), size=len(idx), p=p / p.sum())
+    return out
+
+
 @lru_cache(maxsize=8)
 def _translator(lang: str) -> gettext.NullTranslations:
     return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
@@ -138,6 +158,10 @@ class Renderer:
         self.noise = noise
         self.defect_rate = defect_rate
         self.defect_codes = defect_codes
+        self.form_weights = np.bincount(pop.form, minlength=len(pop.form_levels))
+        self.recruiter_weights = np.bincount(
+            pop.recruiter, minlength=len(pop.recruiter_levels)
+        )
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -224,8 +248,24 @@ class Renderer:
         duplicate: np.ndarray,
         referred: np.ndarray,
         rng: np.random.Generator,
+        case_rng: np.random.Generator | None = None,
     ) -> Rendered:
+        """One agency's export. ``case_rng`` draws the recording disagreement on case
+        characteristics (``noise.form_recoded``, ``noise.recruiter_recoded``,
+        ``noise.means_recorded``, ``noise.means_spurious``); without it every record carries
+        the victim's true form, recruiter relationship and means of control."""
         pop, noise, n = self.pop, self.noise, len(victims)
+        form = pop.form[victims]
+        recruiter = pop.recruiter[victims]
+        means = pop.means[victims]
+        if case_rng is not None:
+            form = recorded_as(case_rng, form, noise.form_recoded, self.form_weights)
+            recruiter = recorded_as(
+                case_rng, recruiter, noise.recruiter_recoded, self.recruiter_weights
+            )
+            kept = case_rng.random(means.shape) < noise.means_recorded
+            added = case_rng.random(means.shape) < noise.means_spurious
+            means = np.where(means, kept, added)
         cols: dict[str, pa.Array] = {}
         miss = {f: rng.random(n) < rate for f, rate in spec.missing.items()}
         record_id = self._record_ids(spec, registered)
@@ -369,7 +409,7 @@ class Renderer:
                 cols[col.name] = _take(labels, pop.region[victims])
             elif fld == "exploitation_forms":
                 cols[col.name] = _blank(
-                    _take(form_labels, pop.form[victims]),
+                    _take(form_labels, form),
                     miss.get("exploitation_forms", np.zeros(n, dtype=bool)),
                 )
             elif fld == "labour_sectors":
@@ -380,12 +420,12 @@ class Renderer:
                 labels = [spec.means.get(m, m) for m in pop.means_levels]
                 cols[col.name] = _blank(
                     _list_join(
-                        pop.means[victims], labels, spec.split + (" " if spec.split == "," else "")
+                        means, labels, spec.split + (" " if spec.split == "," else "")
                     ),
                     miss.get("means_of_control", np.zeros(n, dtype=bool)),
                 )
             elif fld == "means_of_control_flags":
-                m = pop.means[victims]
+                m = means
                 m_missing = miss.get("means_of_control", np.zeros(n, dtype=bool))
                 for j, code in enumerate(pop.means_levels):
                     if code in spec.means:
@@ -393,7 +433,7 @@ class Renderer:
             elif fld == "recruiter_relation":
                 cols[col.name] = _blank(
                     _take(
-                        [spec.recruiter[r] for r in pop.recruiter_levels], pop.recruiter[victims]
+                        [spec.recruiter[r] for r in pop.recruiter_levels], recruiter
                     ),
                     miss.get("recruiter_relation", np.zeros(n, dtype=bool)),
                 )

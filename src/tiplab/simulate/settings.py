@@ -71,6 +71,34 @@ class NoiseSettings(_Model):
     phone_changed: float = Field(0.15, ge=0, le=1)
     phone_missing: float = Field(0.35, ge=0, le=1)
     document_missing: float = Field(0.45, ge=0, le=1)
+    form_recoded: float = Field(
+        0.10,
+        ge=0,
+        le=1,
+        description="exploitation form recorded as another form (agencies classify the "
+        "same case differently); an assumption, see docs/simulation.md",
+    )
+    recruiter_recoded: float = Field(
+        0.20,
+        ge=0,
+        le=1,
+        description="recruiter relationship recorded as another category; an assumption, "
+        "see docs/simulation.md",
+    )
+    means_recorded: float = Field(
+        0.70,
+        ge=0,
+        le=1,
+        description="each means of control the victim suffered is recorded (the rest go "
+        "unrecorded); an assumption, see docs/simulation.md",
+    )
+    means_spurious: float = Field(
+        0.02,
+        ge=0,
+        le=1,
+        description="each means of control the victim did not suffer is recorded all the "
+        "same; an assumption, see docs/simulation.md",
+    )
 
     @model_validator(mode="after")
     def _name_rates(self) -> NoiseSettings:
