@@ -6,6 +6,8 @@ country, with the targets checked on the worst seed.
     .venv/bin/python benchmarks/bench_linkage_sweep.py --victims 1000000 --seeds-count 3 \
         --work /tmp/sweep1m
     .venv/bin/python benchmarks/bench_linkage_sweep.py --victims 200000 --seeds 3,7 --no-peer
+    .venv/bin/python benchmarks/bench_linkage_sweep.py --victims 1000000 --seeds 30737 \
+        --no-peer --noise form_recoded=0.2 --noise means_recorded=0.5   # sensitivity
 
 Seeds are drawn at random (``random.SystemRandom``) and printed first; ``--seeds 3,7`` repeats
 a run. Per seed:
@@ -97,15 +99,27 @@ def run_child(cmd: list[str], log: Path) -> Measured:
     )
 
 
-def simulate(seed: int, victims: int, sim: Path) -> None:
+def simulate(seed: int, victims: int, sim: Path, noise: dict[str, float] | None = None) -> None:
     """``tiplab simulate`` into ``sim`` (via a temporary directory, so a directory that
-    exists is complete and is reused)."""
+    exists is complete and is reused); ``noise`` overrides simulator noise rates (through a
+    settings file, ``tiplab simulate --settings``)."""
     if (sim / "truth" / "records.csv").is_file() and (sim / "linkage_roles.yaml").is_file():
         return
     tmp = sim.with_name(sim.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    cmd = [str(BIN / "tiplab"), "simulate", "--seed", str(seed), "--victims", str(victims)]
-    cmd += ["--years", "2015-2024", "--out", str(tmp), "--json"]
+    if noise:
+        settings = sim.with_name(sim.name + ".settings.json")
+        settings.write_text(
+            json.dumps(
+                {"seed": seed, "victims": victims, "year_start": 2015, "year_end": 2024,
+                 "noise": noise}
+            )
+        )
+        cmd = [str(BIN / "tiplab"), "simulate", "--settings", str(settings)]
+    else:
+        cmd = [str(BIN / "tiplab"), "simulate", "--seed", str(seed), "--victims", str(victims)]
+        cmd += ["--years", "2015-2024"]
+    cmd += ["--out", str(tmp), "--json"]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SweepError(
@@ -172,11 +186,19 @@ def measured_row(seed: int, victims: int, tool: str, m: Measured) -> dict[str, A
     }
 
 
-def run_seed(seed: int, victims: int, work: Path, peer: bool) -> list[dict[str, Any]]:
+def sim_name(seed: int, noise: dict[str, float] | None) -> str:
+    """WORK's directory for a seed: ``simS``, or with the noise overrides in the name."""
+    tag = "".join(f"-{k}{v:g}" for k, v in sorted((noise or {}).items()))
+    return f"sim{seed}{tag}"
+
+
+def run_seed(
+    seed: int, victims: int, work: Path, peer: bool, noise: dict[str, float] | None = None
+) -> list[dict[str, Any]]:
     from tiplab.linkage.io import read_table
 
-    sim = work / f"sim{seed}"
-    simulate(seed, victims, sim)
+    sim = work / sim_name(seed, noise)
+    simulate(seed, victims, sim, noise)
     truth = read_table(sim / "truth" / "records.csv")
     true_max = largest(truth, "true_id")
     roles = sim / "linkage_roles.yaml"
@@ -346,6 +368,31 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def parse_noise(items: list[str]) -> dict[str, float]:
+    """``NAME=RATE`` overrides, checked against the simulator's noise settings."""
+    from pydantic import ValidationError
+
+    from tiplab.simulate.settings import NoiseSettings
+
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in NoiseSettings.model_fields:
+            raise SweepError(
+                f"--noise {item!r}: give NAME=RATE with NAME one of "
+                f"{sorted(NoiseSettings.model_fields)}"
+            )
+        try:
+            out[name] = float(value)
+        except ValueError as e:
+            raise SweepError(f"--noise {item!r}: the rate must be a number") from e
+    try:
+        NoiseSettings(**out)
+    except ValidationError as e:
+        raise SweepError(f"--noise: {e}") from e
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description="Linkage sweep: tiplab vs plain Splink 5 on random simulator seeds."
@@ -360,10 +407,21 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="also run plain Splink 5 on the same records (default: yes)",
     )
+    ap.add_argument(
+        "--noise",
+        action="append",
+        default=[],
+        metavar="NAME=RATE",
+        help="override a simulator noise rate (tiplab.simulate.NoiseSettings), e.g. "
+        "--noise form_recoded=0.2; repeatable (the sensitivity runs)",
+    )
     a = ap.parse_args(argv)
     from tiplab.errors import TiplabError
 
     try:
+        noise = parse_noise(a.noise)
+        if noise:
+            print(f"noise: {json.dumps(noise)}", flush=True)
         if a.victims <= 0:
             raise SweepError(f"--victims {a.victims}: give a positive number of victims")
         if a.seeds:
@@ -381,7 +439,9 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[dict[str, Any]] = []
         with (a.work / "sweep.jsonl").open("w") as f:
             for s in seeds:
-                for row in run_seed(s, a.victims, a.work, a.peer):
+                for row in run_seed(s, a.victims, a.work, a.peer, noise):
+                    if noise:
+                        row["noise"] = noise
                     f.write(json.dumps(row) + "\n")
                     f.flush()
                     rows.append(row)
