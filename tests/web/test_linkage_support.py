@@ -22,6 +22,7 @@ _SYL = ("ka", "lo", "mi", "ra", "te", "su", "no", "vi", "da", "be", "zo", "pe", 
         "ru", "fa", "xe", "to", "li", "ma")
 REGIONS = ("RO-B", "RO-CJ")
 FORMS = ("Labour exploitation", "Sexual exploitation")
+FORM_RECODED = 0.15
 
 
 def _name(rng: np.random.Generator, syllables: int) -> str:
@@ -70,7 +71,9 @@ def agency_csv(persons: list[dict[str, Any]], agency: str) -> tuple[str, list[tu
         dob = "" if 0.15 <= p["noise"][k] < 0.3 else p["dob"]
         given = _typo(rng, p["given"]) if 0.2 <= p["noise"][k] < 0.3 else p["given"]
         phone = p["phone"] if agency != "ngo" else ""
-        form = p["form"]
+        # agencies classify one case differently at times (as in tiplab.simulate): the form
+        # is weak evidence, never a key
+        form = p["form"] if rng.random() >= FORM_RECODED else FORMS[1 - FORMS.index(p["form"])]
         lines.append(f"{rid},15.03.{p['year']},{given},{family},{dob},,{p['sex']},"
                      f"{p['nat']},{p['region']},{form},{phone}\n")
         truth.append((rid, p["id"]))
