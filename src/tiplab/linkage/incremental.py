@@ -26,6 +26,7 @@ from tiplab.linkage.link import (
     select_pair_columns,
     with_constraints,
     with_pair_keys,
+    with_set_bits,
 )
 from tiplab.linkage.persons import person_table
 from tiplab.linkage.result import LinkResult
@@ -83,19 +84,21 @@ def link_incremental(
             f"{len(dup)} record(s) of the new batch are already linked "
             f"(e.g. {dup[:3]}); send only new records"
         )
-    cmp_new = _align(cmp_new, previous.standardised.schema)
+    # the means' bit masks: one code -> bit assignment over stored and new records
+    old_std, cmp_new = with_set_bits("means", previous.standardised, cmp_new)
+    cmp_new = _align(cmp_new, old_std.schema)
     engine = Engine(settings)
     try:
         from splink import Linker
 
-        old_sdf = engine.register(previous.standardised, "existing")
+        old_sdf = engine.register(old_std, "existing")
         new_sdf = engine.register(cmp_new, "new")
         linker = Linker(new_sdf, previous.model)
         if "name_key" in cmp_new.column_names:
             # term frequencies of full names over existing and new records together
             keys = pa.concat_arrays(
                 [
-                    previous.standardised.column("name_key").combine_chunks(),
+                    old_std.column("name_key").combine_chunks(),
                     cmp_new.column("name_key").combine_chunks(),
                 ]
             )
@@ -124,7 +127,7 @@ def link_incremental(
             ]
         )
         records = pa.concat_tables([previous.records, rec_new], promote_options="default")
-        standardised = pa.concat_tables([previous.standardised, cmp_new])
+        standardised = pa.concat_tables([old_std, cmp_new])
         checks = settings.constraints
         new_pairs = with_pair_keys(with_constraints(new_pairs, standardised, mode, checks), records)
         old_pairs = previous.pairs

@@ -37,29 +37,6 @@ from tiplab.linkage.threshold import choose_threshold
 
 log = logging.getLogger("tiplab.linkage")
 
-CLEAR_COLUMNS = (
-    "given",
-    "family",
-    "given_ph",
-    "family_ph",
-    "dob",
-    "dob_swap",
-    "dob_ym",
-    "dob_year",
-    "sex",
-    "citizenship",
-    "phone8",
-    "doc",
-    "place",
-    "region",
-    "form",
-    "recruiter",
-    "means",
-    "by_lo",
-    "by_hi",
-    "reg_day",
-)
-
 
 def _encoded_standardise(inp: LinkInput) -> tuple[pa.Table, dict[str, Any]]:
     table = inp.arrow()
@@ -155,7 +132,7 @@ def prepare(
     if not encoded:
         table = table.append_column("name_key", name_key(table))
         table = with_block_windows(table)
-        table = with_set_bits(table, "means")
+        (table,) = with_set_bits("means", table)
     n = table.num_rows
     table = table.append_column("unique_id", pa.array(np.arange(start_uid, start_uid + n)))
     rec_cols = ["unique_id", "source", "record_id"] + [
@@ -185,22 +162,30 @@ def with_block_windows(table: pa.Table) -> pa.Table:
     return table
 
 
-def with_set_bits(table: pa.Table, column: str, max_codes: int = 62) -> pa.Table:
-    """Add ``<column>_bits``: the ``|``-joined set of codes as a bit mask over every code
-    the inputs use, so a set comparison is two bit counts per pair instead of splitting
-    and intersecting strings (at 200,000 victims the string form cost a second of
-    scoring). Not added when there are more than ``max_codes`` codes."""
-    if column not in table.column_names:
-        return table
-    arr = table.column(column).combine_chunks()
-    uniq = pc.unique(arr).drop_null().to_pylist()
-    codes = sorted({c for v in uniq for c in v.split("|")})
+def with_set_bits(column: str, *tables: pa.Table, max_codes: int = 62) -> list[pa.Table]:
+    """Each table with ``<column>_bits``: the ``|``-joined set of codes as a bit mask, so a
+    set comparison is two bit counts per pair instead of splitting and intersecting strings
+    (at 200,000 victims the string form cost a second of scoring). One code -> bit
+    assignment serves all ``tables`` (an incremental run's stored and new records must
+    share it); a ``_bits`` column already there is replaced. Tables are returned unchanged
+    when one lacks ``column`` or there are more than ``max_codes`` codes."""
+    bits_col = f"{column}_bits"
+    if not tables or any(column not in t.column_names for t in tables):
+        return list(tables)
+    arrays = [t.column(column).combine_chunks() for t in tables]
+    uniq = pc.unique(pa.concat_arrays(arrays)).drop_null()
+    codes = sorted({c for v in uniq.to_pylist() for c in v.split("|")})
     if not codes or len(codes) > max_codes:
-        return table
+        return list(tables)
     bit = {c: 1 << i for i, c in enumerate(codes)}
-    masks = pa.array([sum(bit[c] for c in set(v.split("|"))) for v in uniq], pa.int64())
-    bits = pc.take(masks, pc.index_in(arr, pa.array(uniq, pa.string())))
-    return table.append_column(f"{column}_bits", bits)
+    masks = pa.array([sum(bit[c] for c in set(v.split("|"))) for v in uniq.to_pylist()],
+                     pa.int64())
+    out = []
+    for t, arr in zip(tables, arrays, strict=True):
+        if bits_col in t.column_names:
+            t = t.drop_columns([bits_col])
+        out.append(t.append_column(bits_col, pc.take(masks, pc.index_in(arr, uniq))))
+    return out
 
 
 def name_key(table: pa.Table) -> pa.Array:

@@ -49,8 +49,8 @@ def recorded_as(
 ) -> np.ndarray:
     """The category each record carries: the true one, or with probability ``rate`` another
     level drawn in proportion to ``weights`` (the population's shares), as when two agencies
-    classify the same case differently. Draws one uniform per record whatever the rate, so
-    the stream stays aligned across settings."""
+    classify the same case differently. ``rng`` is the case-characteristics stream alone, so
+    the rate changes no other field of the export."""
     out = truth.copy()
     hit = np.flatnonzero(rng.random(len(truth)) < rate)
     w = np.asarray(weights, dtype=float)

@@ -180,3 +180,46 @@ def test_a_stored_run_resumes_in_a_later_session_with_the_same_persons() -> None
     assert persons(later) == persons(in_memory)
     with pytest.raises(LinkageError, match="not those the previous run linked"):
         resume(new, first.clusters, stored_pairs, first.model, threshold, first.settings)
+
+
+def test_set_bits_are_shared_by_stored_and_new_records() -> None:
+    """The means of control are compared as bit masks over the codes in use; a new batch
+    with a code the stored records never had must not shift the old records' bits (each
+    side assigning its own bits made the same set compare as a different one)."""
+    from factories import link_inputs
+
+    from tiplab.linkage.link import with_set_bits
+
+    def means_input(source: str, rows: list[tuple[str, str, str, str]]) -> LinkInput:
+        ids, given, family, means = (list(c) for c in zip(*rows, strict=True))
+        return LinkInput(
+            source,
+            pa.table({"id": ids, "given": given, "family": family, "means": means}),
+            "id",
+            {"first_name": "given", "last_name": "family", "means_of_control": "means"},
+        )
+
+    base = make_dataset(300, seed=5)
+    old = means_input("outreach", [("m1", "Ana", "Lupu", "Threats|Debt bondage"),
+                              ("m2", "Ion", "Rusu", "Threats")])
+    first = link([*link_inputs(base), old], LinkSettings(threshold=0.8))  # type: ignore[list-item]
+    # "abuse" sorts before both old codes: assigned on its own it would take bit 0
+    new = means_input("helpdesk", [("h1", "Ana", "Lupu", "Debt bondage|Threats"),
+                                  ("h2", "Eva", "Dinu", "Abuse")])
+    inc = link_incremental(first, [new])
+    std = inc.standardised
+    assert std is not None
+    rid = dict(zip(std.column("unique_id").to_pylist(), std.column("means_bits").to_pylist(),
+                   strict=True))
+    keys = dict(zip(zip(inc.records.column("source").to_pylist(),
+                        inc.records.column("record_id").to_pylist(), strict=True),
+                    inc.records.column("unique_id").to_pylist(), strict=True))
+    assert rid[keys[("outreach", "m1")]] == rid[keys[("helpdesk", "h1")]] is not None
+    assert rid[keys[("outreach", "m2")]] != rid[keys[("helpdesk", "h2")]]
+    # and the helper itself: one assignment across tables, an old _bits column replaced
+    a = pa.table({"means": ["x|y", None]})
+    b = pa.table({"means": ["a", "x|y"], "means_bits": [7, 7]})
+    a2, b2 = with_set_bits("means", a, b)
+    assert a2.column("means_bits").to_pylist()[0] == b2.column("means_bits").to_pylist()[1]
+    assert a2.column("means_bits").to_pylist()[1] is None
+    assert b2.column("means_bits").to_pylist()[0] == 1  # "a" is the first code
