@@ -184,7 +184,7 @@ class DjangoCaseStore(BackupMixin, KeyRotationMixin):
             "sex": pa.array(cols["sex"], pa.string()),
             "age_band": pa.array(cols["age_band"], pa.string()),
             "exploitation_form": pa.array([f[0] if f else None for f in forms], pa.string()),
-            # every form recorded, and the recruiter relationship: weak linkage evidence
+            # every form recorded, the recruiter relationship and the means: weak linkage evidence
             "exploitation_forms": pa.array(["|".join(f) if f else None for f in forms],
                                            pa.string()),
             "recruiter_relation": pa.array(cols["recruiter_relation"], pa.string()),
