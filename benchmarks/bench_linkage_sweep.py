@@ -8,6 +8,8 @@ country, with the targets checked on the worst seed.
     .venv/bin/python benchmarks/bench_linkage_sweep.py --victims 200000 --seeds 3,7 --no-peer
     .venv/bin/python benchmarks/bench_linkage_sweep.py --victims 1000000 --seeds 30737 \
         --no-peer --noise form_recoded=0.2 --noise means_recorded=0.5   # sensitivity
+    .venv/bin/python benchmarks/bench_linkage_sweep.py --victims 1000000 --seeds-count 3 \
+        --names short_lists --work /tmp/sweep1m-short   # the namesake stress country
 
 Seeds are drawn at random (``random.SystemRandom``) and printed first; ``--seeds 3,7`` repeats
 a run. Per seed:
@@ -99,22 +101,31 @@ def run_child(cmd: list[str], log: Path) -> Measured:
     )
 
 
-def simulate(seed: int, victims: int, sim: Path, noise: dict[str, float] | None = None) -> None:
+def simulate(
+    seed: int,
+    victims: int,
+    sim: Path,
+    noise: dict[str, float] | None = None,
+    names: str | None = None,
+) -> None:
     """``tiplab simulate`` into ``sim`` (via a temporary directory, so a directory that
-    exists is complete and is reused); ``noise`` overrides simulator noise rates (through a
-    settings file, ``tiplab simulate --settings``)."""
+    exists is complete and is reused); ``noise`` overrides simulator noise rates and
+    ``names`` the name frequencies (through a settings file, ``tiplab simulate
+    --settings``)."""
     if (sim / "truth" / "records.csv").is_file() and (sim / "linkage_roles.yaml").is_file():
         return
     tmp = sim.with_name(sim.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    if noise:
+    if noise or names:
         settings = sim.with_name(sim.name + ".settings.json")
-        settings.write_text(
-            json.dumps(
-                {"seed": seed, "victims": victims, "year_start": 2015, "year_end": 2024,
-                 "noise": noise}
-            )
-        )
+        values: dict[str, Any] = {
+            "seed": seed, "victims": victims, "year_start": 2015, "year_end": 2024
+        }
+        if noise:
+            values["noise"] = noise
+        if names:
+            values["name_frequencies"] = names
+        settings.write_text(json.dumps(values))
         cmd = [str(BIN / "tiplab"), "simulate", "--settings", str(settings)]
     else:
         cmd = [str(BIN / "tiplab"), "simulate", "--seed", str(seed), "--victims", str(victims)]
@@ -186,19 +197,26 @@ def measured_row(seed: int, victims: int, tool: str, m: Measured) -> dict[str, A
     }
 
 
-def sim_name(seed: int, noise: dict[str, float] | None) -> str:
-    """WORK's directory for a seed: ``simS``, or with the noise overrides in the name."""
+def sim_name(seed: int, noise: dict[str, float] | None, names: str | None = None) -> str:
+    """WORK's directory for a seed: ``simS``, or with the overrides in the name."""
     tag = "".join(f"-{k}{v:g}" for k, v in sorted((noise or {}).items()))
+    if names:
+        tag += f"-{names}"
     return f"sim{seed}{tag}"
 
 
 def run_seed(
-    seed: int, victims: int, work: Path, peer: bool, noise: dict[str, float] | None = None
+    seed: int,
+    victims: int,
+    work: Path,
+    peer: bool,
+    noise: dict[str, float] | None = None,
+    names: str | None = None,
 ) -> list[dict[str, Any]]:
     from tiplab.linkage.io import read_table
 
-    sim = work / sim_name(seed, noise)
-    simulate(seed, victims, sim, noise)
+    sim = work / sim_name(seed, noise, names)
+    simulate(seed, victims, sim, noise, names)
     truth = read_table(sim / "truth" / "records.csv")
     true_max = largest(truth, "true_id")
     roles = sim / "linkage_roles.yaml"
@@ -415,6 +433,12 @@ def main(argv: list[str] | None = None) -> int:
         help="override a simulator noise rate (tiplab.simulate.NoiseSettings), e.g. "
         "--noise form_recoded=0.2; repeatable (the sensitivity runs)",
     )
+    ap.add_argument(
+        "--names",
+        choices=("census", "short_lists"),
+        help="the simulator's name frequencies (default: the simulator's own, census); "
+        "short_lists is the stress country where namesakes are everywhere",
+    )
     a = ap.parse_args(argv)
     from tiplab.errors import TiplabError
 
@@ -422,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
         noise = parse_noise(a.noise)
         if noise:
             print(f"noise: {json.dumps(noise)}", flush=True)
+        if a.names:
+            print(f"name frequencies: {a.names}", flush=True)
         if a.victims <= 0:
             raise SweepError(f"--victims {a.victims}: give a positive number of victims")
         if a.seeds:
@@ -439,9 +465,11 @@ def main(argv: list[str] | None = None) -> int:
         rows: list[dict[str, Any]] = []
         with (a.work / "sweep.jsonl").open("w") as f:
             for s in seeds:
-                for row in run_seed(s, a.victims, a.work, a.peer, noise):
+                for row in run_seed(s, a.victims, a.work, a.peer, noise, a.names):
                     if noise:
                         row["noise"] = noise
+                    if a.names:
+                        row["name_frequencies"] = a.names
                     f.write(json.dumps(row) + "\n")
                     f.flush()
                     rows.append(row)

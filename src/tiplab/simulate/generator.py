@@ -133,7 +133,7 @@ def simulate(
         settings.country_name,
         settings.prevalence,
     )
-    given, family = build_tables(seed)
+    given, family = build_tables(seed, settings.name_frequencies)
     pop = generate(settings.victims, settings.years, country, shares, given, family, seed)
     log.info("hidden population: %d victims", pop.n)
     end = np.datetime64(f"{settings.year_end}-12-31")

@@ -8,7 +8,7 @@ figure can be re-run exactly from ``truth/parameters.json``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -163,6 +163,13 @@ class SimulationSettings(_Model):
         100_000,
         ge=1,
         description="above this many rows the XLSX agency is written as CSV (same columns) instead",
+    )
+    name_frequencies: Literal["census", "short_lists"] = Field(
+        "census",
+        description="how common each name is: 'census' follows the US 1990 census's "
+        "rank-frequency curves with generated rarer names; 'short_lists' draws every name "
+        "from the short built-in lists (about 100x the census's shared surnames: a stress "
+        "setting)",
     )
     noise: NoiseSettings = NoiseSettings()
     prevalence: PrevalenceModel = PrevalenceModel()
