@@ -13,7 +13,9 @@ interpolated log-log between the published points and continued past the last on
 1..L are the built-in list of the language (:mod:`tiplab.simulate.namelists`, with its
 transliterations and native scripts); rarer ranks are generated names built from the
 syllables of that language's list (:func:`tail_names`), made only for the ranks a run
-draws. ``"short_lists"``: every name comes from the short built-in list (earlier entries
+draws, with a native-script form where the language has one (Cyrillic, Arabic, Chinese
+characters, Vietnamese diacritics), so the original-script noise applies to them too.
+``"short_lists"``: every name comes from the short built-in list (earlier entries
 more common, ``u**1.6``), the simulator's behaviour before: about 100 times the census's
 chance that two people share a surname, kept as a stress setting (a country where
 namesakes are everywhere).
@@ -128,7 +130,7 @@ class NameTable:
             rng = self.rng if self.rng is not None else np.random.default_rng(0)
             names = tail_names(key, new)
             start = len(self.variants) // N_VARIANTS
-            flat = [v for name in names for v in _tail_row(name, rng)]
+            flat = [v for latin, native in names for v in _tail_row(latin, native, rng)]
             self.variants = pa.concat_arrays([self.variants, pa.array(flat, pa.string())])
             self.latin1_variants = pa.concat_arrays(
                 [self.latin1_variants, pa.array([_latin1(v) for v in flat], pa.string())]
@@ -169,12 +171,77 @@ def _respell(name: str, last: bool) -> str:
     return name[:i] + b + name[i + len(a) :]
 
 
-def _tail_row(name: str, rng: np.random.Generator) -> list[str]:
-    """Variant row of a generated name: no native script or nickname of its own."""
+def _tail_row(name: str, native: str, rng: np.random.Generator) -> list[str]:
+    """Variant row of a generated name (no nickname of its own)."""
     return [
-        name, name, _respell(name, False), _respell(name, True), name,
+        name, native, _respell(name, False), _respell(name, True), name,
         _typo(name, rng), _typo(name, rng),
     ]
+
+
+_CYRILLIC_COMMON = (
+    ("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"),
+    ("yu", "ю"), ("ya", "я"), ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"),
+    ("e", "е"), ("z", "з"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"),
+    ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("f", "ф"), ("c", "ц"),
+    ("j", "й"), ("w", "в"), ("x", "кс"), ("q", "к"),
+)
+#: Latin -> native script of generated names, longest match first: how a registration
+#: officer's Latin spelling maps back to the script a victim's own document uses. Arabic
+#: writes no short vowels (a consonant skeleton, like the list's فاطمة for Fatima).
+_NATIVE_RULES: dict[str, tuple[tuple[str, str], ...]] = {
+    "ukrainian": (("yi", "ї"), ("ye", "є"), ("h", "г"), ("i", "і"), ("y", "и"), *_CYRILLIC_COMMON),
+    "bulgarian": (("sht", "щ"), ("h", "х"), ("i", "и"), ("y", "й"), *_CYRILLIC_COMMON),
+    "arabic": (
+        ("sh", "ش"), ("kh", "خ"), ("th", "ث"), ("dh", "ذ"), ("gh", "غ"), ("ou", "و"),
+        ("oo", "و"), ("ee", "ي"), ("aa", "ا"), ("b", "ب"), ("t", "ت"), ("j", "ج"),
+        ("h", "ه"), ("d", "د"), ("r", "ر"), ("z", "ز"), ("s", "س"), ("f", "ف"), ("q", "ق"),
+        ("k", "ك"), ("c", "ك"), ("l", "ل"), ("m", "م"), ("n", "ن"), ("w", "و"), ("y", "ي"),
+        ("i", "ي"), ("u", "و"), ("g", "ج"), ("p", "ب"), ("v", "ف"), ("x", "كس"),
+        ("a", ""), ("e", ""), ("o", ""),
+    ),
+}
+#: Vietnamese: the generated name's first vowel takes a diacritic (the list's "Thị Lan" is
+#: written "Thi Lan" in Latin exports).
+_VIET_MARKS = {"a": "ă", "e": "ê", "i": "ị", "o": "ô", "u": "ư", "y": "ý"}
+
+
+def _native(language: str, name: str) -> str:
+    """The generated Latin ``name`` written in ``language``'s own script (itself for the
+    languages written in plain Latin letters)."""
+    rules = _NATIVE_RULES.get(language)
+    low = name.lower()
+    if rules is None:
+        if language != "vietnamese":
+            return name
+        i = next((k for k, ch in enumerate(low) if ch in _VIET_MARKS), None)
+        return name if i is None else name[:i] + _VIET_MARKS[low[i]] + name[i + 1 :]
+    out, i = [], 0
+    if language == "arabic" and low[:1] in "aeiou":
+        out.append("ا")  # a word-initial vowel is written with alif
+        i = 1
+    while i < len(low):
+        for a, b in rules:
+            if low.startswith(a, i):
+                out.append(b)
+                i += len(a)
+                break
+        else:
+            i += 1
+    text = "".join(out)
+    return text[:1].upper() + text[1:] if language != "arabic" else text
+
+
+def _hanzi_syllables(kind: str) -> dict[str, str]:
+    """Chinese: pinyin syllable (Title case) -> character, from the list's names."""
+    kinds = ("family",) if kind == "family" else ("female", "male")
+    out: dict[str, str] = {}
+    for entries in (NAMES["chinese"][k] for k in kinds):
+        for entry in entries:
+            native = entry if isinstance(entry, str) else entry[0]
+            for ch in native:
+                out.setdefault(anyascii(ch), ch)
+    return out
 
 
 def _syllables(language: str, kind: str) -> tuple[list[str], list[str], list[str]]:
@@ -199,16 +266,22 @@ def _syllables(language: str, kind: str) -> tuple[list[str], list[str], list[str
     return list(first), list(inner), list(last)
 
 
-def tail_names(key: tuple[str, str], tail: np.ndarray) -> list[str]:
-    """Generated names of ``key`` (language, kind) for 0-based tail ranks ``tail``.
+def tail_names(key: tuple[str, str], tail: np.ndarray) -> list[tuple[str, str]]:
+    """Generated (Latin, native script) names of ``key`` (language, kind) for 0-based tail
+    ranks ``tail``.
 
     The ranks are numbered through blocks of two, three, four, ... syllables (first, inner
-    ..., last chunks of the language's own names), so rarer ranks get longer names and
-    every rank its own syllable sequence; within a block the order is scattered (a
-    multiplication modulo the block's size) so neighbouring ranks do not share their
-    first syllables. Deterministic: the same rank gives the same name in every run.
+    ..., last chunks of the language's own names; for Chinese the pinyin syllables of the
+    list's characters, so the native form is those characters), so rarer ranks get longer
+    names and every rank its own syllable sequence; within a block the order is scattered (a
+    multiplication modulo the block's size) so neighbouring ranks do not share their first
+    syllables. Deterministic: the same rank gives the same name in every run.
     """
-    first, inner, last = _syllables(key[0], key[1])
+    hanzi = _hanzi_syllables(key[1]) if key[0] == "chinese" else {}
+    if hanzi:
+        first = inner = last = list(hanzi)
+    else:
+        first, inner, last = _syllables(key[0], key[1])
     salt = zlib.crc32(f"{key[0]}/{key[1]}".encode())
     out = []
     for t in tail.tolist():
@@ -226,8 +299,13 @@ def tail_names(key: tuple[str, str], tail: np.ndarray) -> list[str]:
             parts.append(inner[j % len(inner)])
             j //= len(inner)
         parts.append(last[j % len(last)])
+        if hanzi:
+            word = "".join(parts).capitalize()
+            out.append((word, "".join(hanzi[p] for p in parts)))
+            continue
         word = "".join(parts)
-        out.append(word[:1].upper() + word[1:])
+        latin = word[:1].upper() + word[1:]
+        out.append((latin, _native(key[0], latin)))
     return out
 
 
